@@ -1,0 +1,349 @@
+//! A cursor over `&[u8]` that never panics.
+//!
+//! Every TSDB section is read through [`Cursor`]: big-endian integers, Go `encoding/binary`
+//! varints and uvarint-prefixed strings. Each read checks bounds and returns a
+//! [`FormatError`] naming the section and the absolute file offset, so a corrupt file can
+//! only ever produce an error.
+
+use byteorder::{BigEndian, ByteOrder};
+
+use crate::error::{FormatError, FormatErrorKind, Section};
+
+/// CRC-32 Castagnoli, as used by every TSDB checksum.
+#[inline]
+pub fn crc32c(data: &[u8]) -> u32 {
+    crc32c::crc32c(data)
+}
+
+/// A bounds-checked reader over a byte slice that knows where the slice sits in its file.
+#[derive(Debug, Clone)]
+pub struct Cursor<'a> {
+    data: &'a [u8],
+    pos: usize,
+    base: u64,
+    section: Section,
+}
+
+impl<'a> Cursor<'a> {
+    /// A cursor over `data`, which starts at file offset `base` and belongs to `section`.
+    pub fn new(data: &'a [u8], base: u64, section: Section) -> Self {
+        Cursor {
+            data,
+            pos: 0,
+            base,
+            section,
+        }
+    }
+
+    /// Absolute file offset of the next byte.
+    #[inline]
+    pub fn offset(&self) -> u64 {
+        self.base + self.pos as u64
+    }
+
+    /// Position relative to the start of the slice.
+    #[inline]
+    pub fn position(&self) -> usize {
+        self.pos
+    }
+
+    /// Bytes left.
+    #[inline]
+    pub fn remaining(&self) -> usize {
+        self.data.len() - self.pos
+    }
+
+    /// True when nothing is left.
+    #[inline]
+    pub fn is_empty(&self) -> bool {
+        self.remaining() == 0
+    }
+
+    /// The unread bytes.
+    #[inline]
+    pub fn rest(&self) -> &'a [u8] {
+        self.data.get(self.pos..).unwrap_or_default()
+    }
+
+    /// An error at the current position.
+    pub fn error(&self, kind: FormatErrorKind) -> FormatError {
+        FormatError::new(self.section, self.offset(), kind)
+    }
+
+    /// An "invalid" error at the current position.
+    pub fn invalid(&self, what: &'static str) -> FormatError {
+        self.error(FormatErrorKind::Invalid(what))
+    }
+
+    fn truncated(&self, needed: usize) -> FormatError {
+        self.error(FormatErrorKind::Truncated {
+            needed: needed as u64,
+            available: self.remaining() as u64,
+        })
+    }
+
+    /// Reads `n` bytes.
+    #[inline]
+    pub fn bytes(&mut self, n: usize) -> Result<&'a [u8], FormatError> {
+        let end = self.pos.checked_add(n).filter(|&e| e <= self.data.len());
+        match end.and_then(|end| self.data.get(self.pos..end).map(|s| (s, end))) {
+            Some((s, end)) => {
+                self.pos = end;
+                Ok(s)
+            }
+            None => Err(self.truncated(n)),
+        }
+    }
+
+    /// Skips `n` bytes.
+    #[inline]
+    pub fn skip(&mut self, n: usize) -> Result<(), FormatError> {
+        self.bytes(n).map(|_| ())
+    }
+
+    /// Moves to `pos` (relative to the slice start).
+    pub fn seek(&mut self, pos: usize) -> Result<(), FormatError> {
+        if pos > self.data.len() {
+            return Err(self.truncated(pos - self.pos.min(pos)));
+        }
+        self.pos = pos;
+        Ok(())
+    }
+
+    /// Reads one byte.
+    #[inline]
+    pub fn u8(&mut self) -> Result<u8, FormatError> {
+        match self.data.get(self.pos) {
+            Some(&b) => {
+                self.pos += 1;
+                Ok(b)
+            }
+            None => Err(self.truncated(1)),
+        }
+    }
+
+    /// Reads a big-endian u32.
+    #[inline]
+    pub fn be_u32(&mut self) -> Result<u32, FormatError> {
+        self.bytes(4).map(BigEndian::read_u32)
+    }
+
+    /// Reads a big-endian u64.
+    #[inline]
+    pub fn be_u64(&mut self) -> Result<u64, FormatError> {
+        self.bytes(8).map(BigEndian::read_u64)
+    }
+
+    /// Reads an unsigned LEB128 varint exactly as Go's `binary.Uvarint`: at most 10 bytes,
+    /// and the 10th byte may only be 0 or 1.
+    #[inline]
+    pub fn uvarint(&mut self) -> Result<u64, FormatError> {
+        let start = self.pos;
+        match decode_uvarint(self.rest()) {
+            Ok((v, n)) => {
+                self.pos = start + n;
+                Ok(v)
+            }
+            Err(UvarintError::Truncated) => Err(self.truncated(self.remaining() + 1)),
+            Err(UvarintError::Overflow) => Err(self.error(FormatErrorKind::VarintOverflow(64))),
+        }
+    }
+
+    /// Reads a uvarint that must fit in 32 bits.
+    #[inline]
+    pub fn uvarint32(&mut self) -> Result<u32, FormatError> {
+        let at = self.offset();
+        let v = self.uvarint()?;
+        u32::try_from(v)
+            .map_err(|_| FormatError::new(self.section, at, FormatErrorKind::VarintOverflow(32)))
+    }
+
+    /// Reads a uvarint used as a length or count, bounded by `usize`.
+    #[inline]
+    pub fn uvarint_len(&mut self) -> Result<usize, FormatError> {
+        let at = self.offset();
+        let v = self.uvarint()?;
+        usize::try_from(v).map_err(|_| {
+            FormatError::new(
+                self.section,
+                at,
+                FormatErrorKind::VarintOverflow(usize::BITS),
+            )
+        })
+    }
+
+    /// Reads a zig-zag signed varint (Go `binary.Varint`).
+    #[inline]
+    pub fn varint(&mut self) -> Result<i64, FormatError> {
+        let u = self.uvarint()?;
+        Ok(zigzag_decode(u))
+    }
+
+    /// Reads a uvarint length followed by that many bytes.
+    #[inline]
+    pub fn uvarint_bytes(&mut self) -> Result<&'a [u8], FormatError> {
+        let n = self.uvarint_len()?;
+        self.bytes(n)
+    }
+}
+
+/// Zig-zag decoding as in Go's `binary.Varint`.
+#[inline]
+pub fn zigzag_decode(u: u64) -> i64 {
+    ((u >> 1) as i64) ^ -((u & 1) as i64)
+}
+
+/// Why a uvarint could not be decoded.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum UvarintError {
+    /// The input ended inside the varint.
+    Truncated,
+    /// More than 64 bits.
+    Overflow,
+}
+
+/// Decodes a uvarint from the start of `buf`, returning the value and its length.
+#[inline]
+pub fn decode_uvarint(buf: &[u8]) -> Result<(u64, usize), UvarintError> {
+    let mut x: u64 = 0;
+    let mut shift = 0u32;
+    for (i, &b) in buf.iter().enumerate() {
+        if i == 10 {
+            return Err(UvarintError::Overflow);
+        }
+        if b < 0x80 {
+            if i == 9 && b > 1 {
+                return Err(UvarintError::Overflow);
+            }
+            return Ok((x | (u64::from(b) << shift), i + 1));
+        }
+        x |= u64::from(b & 0x7f) << shift;
+        shift += 7;
+    }
+    if buf.len() >= 10 {
+        Err(UvarintError::Overflow)
+    } else {
+        Err(UvarintError::Truncated)
+    }
+}
+
+/// Reads the `len <4b> | body | CRC32C <4b>` envelope at `offset` of `file` and returns the
+/// body (and its absolute offset) after checking bounds and the checksum.
+pub fn checked_section(
+    file: &[u8],
+    offset: u64,
+    section: Section,
+) -> Result<(&[u8], u64), FormatError> {
+    let (body, body_off, stored) = section_parts(file, offset, section)?;
+    let computed = crc32c(body);
+    if computed != stored {
+        return Err(FormatError::new(
+            section,
+            offset,
+            FormatErrorKind::Checksum { stored, computed },
+        ));
+    }
+    Ok((body, body_off))
+}
+
+/// Like [`checked_section`] but leaves the checksum to the caller: returns the body, its
+/// offset and the stored CRC.
+pub fn section_parts(
+    file: &[u8],
+    offset: u64,
+    section: Section,
+) -> Result<(&[u8], u64, u32), FormatError> {
+    let start = usize::try_from(offset).unwrap_or(usize::MAX);
+    let mut c = Cursor::new(file, 0, section);
+    c.seek(start).map_err(|_| {
+        FormatError::new(
+            section,
+            offset,
+            FormatErrorKind::Invalid("offset past end of file"),
+        )
+    })?;
+    let len = c.be_u32()? as usize;
+    let body_off = c.offset();
+    let body = c.bytes(len)?;
+    let stored = c.be_u32()?;
+    Ok((body, body_off, stored))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn put_uvarint(mut v: u64, out: &mut Vec<u8>) {
+        while v >= 0x80 {
+            out.push(v as u8 | 0x80);
+            v >>= 7;
+        }
+        out.push(v as u8);
+    }
+
+    #[test]
+    fn uvarint_round_trip_and_limits() {
+        for v in [0u64, 1, 127, 128, 300, u32::MAX as u64, u64::MAX] {
+            let mut b = Vec::new();
+            put_uvarint(v, &mut b);
+            assert_eq!(decode_uvarint(&b), Ok((v, b.len())));
+            assert_eq!(
+                decode_uvarint(&b[..b.len() - 1]),
+                Err(UvarintError::Truncated)
+            );
+        }
+        // 10th byte > 1 overflows, as in Go.
+        let mut b = vec![0xff; 9];
+        b.push(0x02);
+        assert_eq!(decode_uvarint(&b), Err(UvarintError::Overflow));
+        assert_eq!(decode_uvarint(&[0x80; 11]), Err(UvarintError::Overflow));
+    }
+
+    #[test]
+    fn zigzag() {
+        assert_eq!(zigzag_decode(0), 0);
+        assert_eq!(zigzag_decode(1), -1);
+        assert_eq!(zigzag_decode(2), 1);
+        assert_eq!(zigzag_decode(u64::MAX), i64::MIN);
+        assert_eq!(zigzag_decode(u64::MAX - 1), i64::MAX);
+    }
+
+    #[test]
+    fn cursor_errors_carry_offsets() {
+        let data = [1u8, 2, 3];
+        let mut c = Cursor::new(&data, 100, Section::Symbols);
+        assert_eq!(c.u8(), Ok(1));
+        let e = c.be_u32().unwrap_err();
+        assert_eq!(e.offset, 101);
+        assert_eq!(e.section, Section::Symbols);
+        assert!(matches!(
+            e.kind,
+            FormatErrorKind::Truncated {
+                needed: 4,
+                available: 2
+            }
+        ));
+        assert!(c.bytes(usize::MAX).is_err());
+        assert_eq!(c.bytes(2), Ok(&data[1..]));
+        assert!(c.is_empty());
+    }
+
+    #[test]
+    fn section_envelope() {
+        let body = b"hello";
+        let mut f = vec![0xaa];
+        f.extend_from_slice(&(body.len() as u32).to_be_bytes());
+        f.extend_from_slice(body);
+        f.extend_from_slice(&crc32c(body).to_be_bytes());
+        assert_eq!(
+            checked_section(&f, 1, Section::Postings),
+            Ok((&body[..], 5))
+        );
+        f[3] ^= 1;
+        assert!(checked_section(&f, 1, Section::Postings).is_err());
+        let last = f.len() - 1;
+        f[last] ^= 1;
+        assert!(checked_section(&f, 1, Section::Postings).is_err());
+        assert!(checked_section(&f, 1000, Section::Postings).is_err());
+    }
+}

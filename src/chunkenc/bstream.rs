@@ -1,0 +1,185 @@
+//! MSB-first bit reader over a byte slice (`bstream.go`'s reading half).
+//!
+//! Reads load 8 bytes at a time as one big-endian `u64` and shift out the wanted bits, so a
+//! read costs one unaligned load, two shifts and one bounds check. Past the last 8 bytes the
+//! load is padded with zeros; reading past the end is an error, never a panic.
+
+/// Reading needs more bits than the stream has.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct EndOfStream;
+
+/// An MSB-first bit reader.
+#[derive(Debug, Clone)]
+pub struct BitReader<'a> {
+    data: &'a [u8],
+    /// Position in bits from the start of `data`.
+    pos: usize,
+    /// `data.len() * 8`, saturated.
+    len_bits: usize,
+}
+
+#[cold]
+fn load_be(b: &[u8]) -> u64 {
+    let mut buf = [0u8; 8];
+    let n = b.len().min(8);
+    buf[..n].copy_from_slice(&b[..n]);
+    u64::from_be_bytes(buf)
+}
+
+impl<'a> BitReader<'a> {
+    /// A reader positioned at the first bit of `data`.
+    pub fn new(data: &'a [u8]) -> Self {
+        BitReader {
+            data,
+            pos: 0,
+            len_bits: data.len().saturating_mul(8),
+        }
+    }
+
+    /// Byte offset of the byte holding the next bit.
+    #[inline]
+    pub fn byte_offset(&self) -> usize {
+        self.pos >> 3
+    }
+
+    /// Bits not yet read.
+    #[inline]
+    pub fn bits_left(&self) -> usize {
+        self.len_bits - self.pos
+    }
+
+    /// The next `n` bits (1..=57) without consuming them; bits past the end read as 0.
+    #[inline(always)]
+    pub fn peek(&self, n: u32) -> u64 {
+        debug_assert!((1..=57).contains(&n));
+        let byte = self.pos >> 3;
+        let word = match self.data.get(byte..byte + 8) {
+            Some(b) => u64::from_be_bytes(<[u8; 8]>::try_from(b).unwrap_or_default()),
+            None => load_be(self.data.get(byte..).unwrap_or_default()),
+        };
+        (word << (self.pos & 7)) >> (64 - n)
+    }
+
+    /// Consumes `n` bits that [`peek`](Self::peek) has shown.
+    #[inline(always)]
+    pub fn consume(&mut self, n: u32) -> Result<(), EndOfStream> {
+        if n as usize > self.bits_left() {
+            return Err(EndOfStream);
+        }
+        self.pos += n as usize;
+        Ok(())
+    }
+
+    /// Reads `n` bits (0..=64) as the low bits of a `u64`.
+    #[inline(always)]
+    pub fn read(&mut self, n: u32) -> Result<u64, EndOfStream> {
+        if n as usize > self.bits_left() {
+            return Err(EndOfStream);
+        }
+        let v = match n {
+            0 => 0,
+            1..=57 => self.peek(n),
+            _ => {
+                let hi = self.peek(32);
+                self.pos += 32;
+                let lo = self.peek(n - 32);
+                self.pos -= 32;
+                (hi << (n - 32)) | lo
+            }
+        };
+        self.pos += n as usize;
+        Ok(v)
+    }
+
+    /// Reads one bit.
+    #[inline(always)]
+    pub fn read_bit(&mut self) -> Result<bool, EndOfStream> {
+        self.read(1).map(|b| b == 1)
+    }
+
+    /// Reads 8 bits (a byte written at an unaligned position).
+    #[inline(always)]
+    pub fn read_byte(&mut self) -> Result<u8, EndOfStream> {
+        self.read(8).map(|b| b as u8)
+    }
+
+    /// Reads a Go `binary.ReadUvarint` from the bit stream, one byte at a time.
+    /// Returns `Ok(None)` on a varint that overflows 64 bits.
+    pub fn read_uvarint(&mut self) -> Result<Option<u64>, EndOfStream> {
+        let mut x = 0u64;
+        let mut shift = 0u32;
+        for i in 0..10 {
+            let b = self.read_byte()?;
+            if b < 0x80 {
+                if i == 9 && b > 1 {
+                    return Ok(None);
+                }
+                return Ok(Some(x | (u64::from(b) << shift)));
+            }
+            x |= u64::from(b & 0x7f) << shift;
+            shift += 7;
+        }
+        Ok(None)
+    }
+
+    /// Reads a Go `binary.ReadVarint` (zig-zag) from the bit stream.
+    pub fn read_varint(&mut self) -> Result<Option<i64>, EndOfStream> {
+        Ok(self.read_uvarint()?.map(crate::bytes::zigzag_decode))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reads_msb_first_across_bytes_and_words() {
+        let data = [
+            0b1010_0000,
+            0xff,
+            0x00,
+            0x12,
+            0x34,
+            0x56,
+            0x78,
+            0x9a,
+            0xbc,
+            0xde,
+        ];
+        let mut r = BitReader::new(&data);
+        assert_eq!(r.read(1), Ok(1));
+        assert_eq!(r.read(2), Ok(0b01));
+        assert_eq!(r.read(5), Ok(0));
+        assert_eq!(r.read_byte(), Ok(0xff));
+        assert_eq!(r.read(64), Ok(0x00_12_34_56_78_9a_bc_de));
+        assert_eq!(r.bits_left(), 0);
+        assert_eq!(r.read(1), Err(EndOfStream));
+        assert_eq!(r.read(0), Ok(0));
+    }
+
+    #[test]
+    fn unaligned_64_bit_reads() {
+        let data: Vec<u8> = (0..20u8).map(|i| i.wrapping_mul(37)).collect();
+        for skip in 0..8u32 {
+            let mut r = BitReader::new(&data);
+            r.read(skip).unwrap();
+            let expect = {
+                let mut acc = 0u128;
+                for b in &data[..16] {
+                    acc = (acc << 8) | u128::from(*b);
+                }
+                ((acc << skip) >> 64) as u64
+            };
+            assert_eq!(r.read(64), Ok(expect), "skip {skip}");
+        }
+    }
+
+    #[test]
+    fn reading_past_the_end_fails() {
+        let mut r = BitReader::new(&[0xff]);
+        assert_eq!(r.read(9), Err(EndOfStream));
+        assert_eq!(r.read(8), Ok(0xff));
+        let mut r = BitReader::new(&[]);
+        assert_eq!(r.read_uvarint(), Err(EndOfStream));
+    }
+}

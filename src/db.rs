@@ -1,0 +1,166 @@
+//! A data directory: ULID-named block directories (plus a live server's `wal/`,
+//! `chunks_head/`, … which this version does not read).
+
+use std::fmt;
+use std::path::{Path, PathBuf};
+
+use crate::block::Block;
+use crate::error::{Error, Result};
+use crate::query::SeriesSet;
+use crate::source::ReadMode;
+
+/// Something the reader tolerated and the user should hear about.
+#[derive(Debug)]
+#[non_exhaustive]
+pub enum Warning {
+    /// A block whose `meta.json` is missing, unreadable or of another version was skipped
+    /// (as Prometheus does).
+    SkippedBlock {
+        /// The block directory.
+        dir: PathBuf,
+        /// Why.
+        error: Error,
+    },
+    /// The directory has a `wal/`: head data (not yet compacted into blocks) is not read.
+    HeadNotRead {
+        /// The `wal/` directory.
+        wal: PathBuf,
+    },
+}
+
+impl fmt::Display for Warning {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Warning::SkippedBlock { dir, error } => {
+                write!(f, "skipping block {}: {error}", dir.display())
+            }
+            Warning::HeadNotRead { wal } => write!(
+                f,
+                "{} exists: head data (WAL, chunks_head) is not read yet; only blocks are",
+                wal.display()
+            ),
+        }
+    }
+}
+
+/// True when `name` is a valid ULID string (26 Crockford base32 characters whose value fits
+/// 128 bits), as Go's `ulid.ParseStrict` demands of block directory names.
+pub fn is_ulid(name: &str) -> bool {
+    let b = name.as_bytes();
+    b.len() == 26
+        && b[0] <= b'7'
+        && b.iter().all(|&c| {
+            matches!(c, b'0'..=b'9' | b'A'..=b'H' | b'J' | b'K' | b'M' | b'N' | b'P'..=b'T' | b'V'..=b'Z'
+                | b'a'..=b'h' | b'j' | b'k' | b'm' | b'n' | b'p'..=b't' | b'v'..=b'z')
+        })
+}
+
+/// The blocks of a data directory (or a single block directory), sorted by `minTime`.
+#[derive(Debug)]
+pub struct Db {
+    path: PathBuf,
+    blocks: Vec<Block>,
+    warnings: Vec<Warning>,
+}
+
+impl Db {
+    /// Opens `path` with memory maps: a block directory (it has `meta.json`) or a data
+    /// directory of blocks.
+    pub fn open(path: impl AsRef<Path>) -> Result<Db> {
+        Db::open_with(path, ReadMode::Mmap)
+    }
+
+    /// Opens `path`, mapping or reading files as `mode` says.
+    ///
+    /// Blocks whose `meta.json` cannot be read are skipped with a [`Warning`]; any other
+    /// problem in a block (index, chunks, tombstones) is an error. Nothing is locked,
+    /// replayed or written.
+    pub fn open_with(path: impl AsRef<Path>, mode: ReadMode) -> Result<Db> {
+        let path = path.as_ref().to_path_buf();
+        let meta = std::fs::metadata(&path).map_err(|e| Error::io(&path, e))?;
+        if !meta.is_dir() {
+            return Err(Error::NotFound {
+                path,
+                what: "not a directory",
+            });
+        }
+        let mut warnings = Vec::new();
+        if path.join("meta.json").exists() {
+            let block = Block::open_with(&path, mode)?;
+            return Ok(Db {
+                path,
+                blocks: vec![block],
+                warnings,
+            });
+        }
+        let mut dirs: Vec<(String, PathBuf)> = Vec::new();
+        for entry in std::fs::read_dir(&path).map_err(|e| Error::io(&path, e))? {
+            let entry = entry.map_err(|e| Error::io(&path, e))?;
+            let Ok(name) = entry.file_name().into_string() else {
+                continue;
+            };
+            // Temporary dirs (`<ULID>.tmp-for-creation`, …) fail the ULID check too.
+            if is_ulid(&name) && entry.path().is_dir() {
+                dirs.push((name, entry.path()));
+            }
+        }
+        dirs.sort();
+        let mut blocks = Vec::with_capacity(dirs.len());
+        for (_, dir) in dirs {
+            // Like Prometheus: a block whose meta.json does not read is skipped; any other
+            // problem in a block is an error.
+            if let Err(error) = crate::meta::BlockMeta::read(&dir.join("meta.json")) {
+                warnings.push(Warning::SkippedBlock { dir, error });
+                continue;
+            }
+            blocks.push(Block::open_with(&dir, mode)?);
+        }
+        blocks.sort_by_key(|b| b.meta().min_time);
+        let wal = path.join("wal");
+        if wal.is_dir() {
+            warnings.push(Warning::HeadNotRead { wal });
+        }
+        Ok(Db {
+            path,
+            blocks,
+            warnings,
+        })
+    }
+
+    /// The path opened.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// Blocks sorted by `minTime`.
+    pub fn blocks(&self) -> &[Block] {
+        &self.blocks
+    }
+
+    /// What was skipped or not read.
+    pub fn warnings(&self) -> &[Warning] {
+        &self.warnings
+    }
+
+    /// All series with samples in the closed range `[mint, maxt]`, merged across blocks:
+    /// series in label order, each once; samples in time order, one per timestamp,
+    /// tombstones applied.
+    pub fn select(&self, mint: i64, maxt: i64) -> Result<SeriesSet<'_>> {
+        SeriesSet::new(self.blocks.iter(), mint, maxt)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ulid_names() {
+        assert!(is_ulid("01M8D13N1WHQPF0T7CZAC5B35Y"));
+        assert!(is_ulid("7ZZZZZZZZZZZZZZZZZZZZZZZZZ"));
+        assert!(!is_ulid("8ZZZZZZZZZZZZZZZZZZZZZZZZZ"));
+        assert!(!is_ulid("01M8D13N1WHQPF0T7CZAC5B35Y.tmp-for-creation"));
+        assert!(!is_ulid("01M8D13N1WHQPF0T7CZAC5B35I"));
+        assert!(!is_ulid("wal"));
+    }
+}

@@ -1,0 +1,206 @@
+//! Error types.
+//!
+//! Parsers over raw bytes return [`FormatError`], which names the section and the byte offset
+//! but not the file (they do not know it). [`Block`](crate::Block) and [`Db`](crate::Db) wrap
+//! it into [`Error::Format`] together with the path of the file the bytes came from.
+
+use std::fmt;
+use std::io;
+use std::path::PathBuf;
+
+/// The part of a file a [`FormatError`] refers to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum Section {
+    /// Index magic number and version byte.
+    IndexHeader,
+    /// Index table of contents (last 52 bytes).
+    IndexToc,
+    /// Index symbol table.
+    Symbols,
+    /// Index series entries.
+    Series,
+    /// Index postings lists.
+    Postings,
+    /// Index postings offset table.
+    PostingsTable,
+    /// Chunk segment file header.
+    SegmentHeader,
+    /// A chunk inside a segment file.
+    Chunk,
+    /// The encoded samples inside a chunk.
+    ChunkData,
+    /// Tombstones file.
+    Tombstones,
+}
+
+impl fmt::Display for Section {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Section::IndexHeader => "index header",
+            Section::IndexToc => "index TOC",
+            Section::Symbols => "symbol table",
+            Section::Series => "series",
+            Section::Postings => "postings",
+            Section::PostingsTable => "postings offset table",
+            Section::SegmentHeader => "chunk segment header",
+            Section::Chunk => "chunk",
+            Section::ChunkData => "chunk data",
+            Section::Tombstones => "tombstones",
+        })
+    }
+}
+
+/// What is wrong with the bytes.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum FormatErrorKind {
+    /// The data ends before a field does.
+    #[error("unexpected end of data: {needed} bytes needed, {available} available")]
+    Truncated {
+        /// Bytes the field needs.
+        needed: u64,
+        /// Bytes left.
+        available: u64,
+    },
+    /// A magic number does not match.
+    #[error("bad magic number {found:#010x}, expected {expected:#010x}")]
+    BadMagic {
+        /// Magic found in the file.
+        found: u32,
+        /// Magic this section must start with.
+        expected: u32,
+    },
+    /// A version byte this reader does not know.
+    #[error("unsupported format version {0}")]
+    UnsupportedVersion(u8),
+    /// A stored CRC32C does not match the data.
+    #[error("checksum mismatch: stored {stored:#010x}, computed {computed:#010x}")]
+    Checksum {
+        /// CRC stored in the file.
+        stored: u32,
+        /// CRC of the bytes it covers.
+        computed: u32,
+    },
+    /// A varint longer than its type allows.
+    #[error("varint overflows {0} bits")]
+    VarintOverflow(u32),
+    /// A chunk encoding this version cannot decode (yet).
+    #[error("unsupported chunk encoding {0}")]
+    UnsupportedEncoding(crate::chunkenc::Encoding),
+    /// A reference to a symbol that does not exist.
+    #[error("invalid symbol reference {0}")]
+    BadSymbol(u64),
+    /// A reference to a chunk that does not exist.
+    #[error("invalid chunk reference {0:#x}")]
+    BadChunkRef(u64),
+    /// Any other broken invariant, described.
+    #[error("{0}")]
+    Invalid(&'static str),
+}
+
+/// A malformed, truncated or unsupported piece of a TSDB file.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{section} at offset {offset}: {kind}")]
+pub struct FormatError {
+    /// Section of the file.
+    pub section: Section,
+    /// Byte offset in the file (for chunk data: offset inside the chunk's data).
+    pub offset: u64,
+    /// What is wrong.
+    pub kind: FormatErrorKind,
+}
+
+impl FormatError {
+    /// Creates an error.
+    pub fn new(section: Section, offset: u64, kind: FormatErrorKind) -> Self {
+        FormatError {
+            section,
+            offset,
+            kind,
+        }
+    }
+}
+
+/// Errors from opening and reading blocks and data directories.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// Reading or mapping a file failed.
+    #[error("{}: {source}", path.display())]
+    Io {
+        /// The file or directory.
+        path: PathBuf,
+        /// The OS error.
+        #[source]
+        source: io::Error,
+    },
+    /// A file's content is malformed, truncated or unsupported.
+    #[error("{}: {source}", path.display())]
+    Format {
+        /// The file.
+        path: PathBuf,
+        /// Section, offset and cause.
+        #[source]
+        source: FormatError,
+    },
+    /// `meta.json` is not valid JSON for a block meta.
+    #[error("{}: invalid block meta: {source}", path.display())]
+    Meta {
+        /// The meta.json file.
+        path: PathBuf,
+        /// The JSON error (with line and column).
+        #[source]
+        source: serde_json::Error,
+    },
+    /// `meta.json` carries a version other than 1.
+    #[error("{}: unsupported meta.json version {version} (only 1 is readable)", path.display())]
+    MetaVersion {
+        /// The meta.json file.
+        path: PathBuf,
+        /// The version found.
+        version: i64,
+    },
+    /// The path is neither a block directory nor a data directory.
+    #[error("{}: {what}", path.display())]
+    NotFound {
+        /// The path given.
+        path: PathBuf,
+        /// What is missing.
+        what: &'static str,
+    },
+}
+
+impl Error {
+    /// True when the error is a chunk encoding this version does not decode yet
+    /// (native histograms), as opposed to corruption.
+    pub fn is_unsupported_encoding(&self) -> bool {
+        matches!(
+            self,
+            Error::Format {
+                source: FormatError {
+                    kind: FormatErrorKind::UnsupportedEncoding(_),
+                    ..
+                },
+                ..
+            }
+        )
+    }
+
+    pub(crate) fn io(path: impl Into<PathBuf>, source: io::Error) -> Self {
+        Error::Io {
+            path: path.into(),
+            source,
+        }
+    }
+
+    pub(crate) fn format(path: impl Into<PathBuf>, source: FormatError) -> Self {
+        Error::Format {
+            path: path.into(),
+            source,
+        }
+    }
+}
+
+/// Result alias for this crate.
+pub type Result<T, E = Error> = std::result::Result<T, E>;

@@ -1,0 +1,375 @@
+//! The block index, parsed in place from its bytes.
+//!
+//! ```text
+//! magic 0xBAAAD700 <4b> | version <1b> | symbol table | series | [label indices] |
+//! postings | [label offset table] | postings offset table | TOC <52b>
+//! ```
+//!
+//! Opening reads only the header, the TOC (CRC-checked) and the headers of the symbol table
+//! and postings offset table, so open cost does not grow with the block. The symbol and
+//! postings-table samples are built (and CRC-checked) on first use; series entries and
+//! postings lists are decoded, and their CRCs checked, when they are read.
+//! [`Index::verify`] checks everything.
+
+mod postings;
+mod symbols;
+
+use crate::bytes::{crc32c, Cursor};
+use crate::error::{FormatError, FormatErrorKind, Section};
+use crate::labels::Label;
+
+pub use postings::Postings;
+use postings::PostingsTable;
+use symbols::Symbols;
+
+/// Magic number at the start of an index file.
+pub const INDEX_MAGIC: u32 = 0xBAAA_D700;
+/// Length of the table of contents at the end of the file.
+pub const TOC_LEN: usize = 6 * 8 + 4;
+const HEADER_LEN: usize = 5;
+
+/// Index format versions.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum IndexVersion {
+    /// Prometheus 2.0–2.1: symbol and series references are file offsets.
+    V1 = 1,
+    /// Prometheus 2.2 and later.
+    V2 = 2,
+    /// Read like V2 by Prometheus 2.55+ and 3.x (nobody writes it yet).
+    V3 = 3,
+}
+
+/// The table of contents: file offsets of the sections.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Toc {
+    /// Symbol table.
+    pub symbols: u64,
+    /// Series (may point at padding before the first entry).
+    pub series: u64,
+    /// Label indices (deprecated; not read).
+    pub label_indices: u64,
+    /// Label offset table (deprecated; not read).
+    pub label_indices_table: u64,
+    /// Postings lists.
+    pub postings: u64,
+    /// Postings offset table.
+    pub postings_table: u64,
+}
+
+impl Toc {
+    /// Parses and checks the last 52 bytes of an index file.
+    pub fn parse(file: &[u8]) -> Result<Toc, FormatError> {
+        let start = file.len().checked_sub(TOC_LEN).ok_or_else(|| {
+            FormatError::new(
+                Section::IndexToc,
+                0,
+                FormatErrorKind::Truncated {
+                    needed: TOC_LEN as u64,
+                    available: file.len() as u64,
+                },
+            )
+        })?;
+        let toc = file.get(start..).unwrap_or_default();
+        let mut c = Cursor::new(toc, start as u64, Section::IndexToc);
+        let fields = [
+            c.be_u64()?,
+            c.be_u64()?,
+            c.be_u64()?,
+            c.be_u64()?,
+            c.be_u64()?,
+            c.be_u64()?,
+        ];
+        let stored = c.be_u32()?;
+        let computed = crc32c(toc.get(..48).unwrap_or_default());
+        if stored != computed {
+            return Err(FormatError::new(
+                Section::IndexToc,
+                start as u64,
+                FormatErrorKind::Checksum { stored, computed },
+            ));
+        }
+        let [symbols, series, label_indices, label_indices_table, postings, postings_table] =
+            fields;
+        Ok(Toc {
+            symbols,
+            series,
+            label_indices,
+            label_indices_table,
+            postings,
+            postings_table,
+        })
+    }
+}
+
+/// A chunk's place in the chunk segments and its time range.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct ChunkMeta {
+    /// Timestamp of the chunk's first sample (inclusive).
+    pub min_time: i64,
+    /// Timestamp of the chunk's last sample (inclusive).
+    pub max_time: i64,
+    /// `segment_index << 32 | offset`.
+    pub chunk_ref: u64,
+}
+
+/// A parsed index over bytes `B` (a memory map, a `Vec<u8>`, a `&[u8]`…).
+#[derive(Debug)]
+pub struct Index<B> {
+    data: B,
+    version: IndexVersion,
+    toc: Toc,
+    symbols: Symbols,
+    postings_table: PostingsTable,
+}
+
+impl<B: AsRef<[u8]>> Index<B> {
+    /// Opens an index: checks magic, version, TOC and section bounds. Does not scan.
+    pub fn new(data: B) -> Result<Self, FormatError> {
+        let file = data.as_ref();
+        let mut c = Cursor::new(file, 0, Section::IndexHeader);
+        let magic = c.be_u32()?;
+        if magic != INDEX_MAGIC {
+            return Err(FormatError::new(
+                Section::IndexHeader,
+                0,
+                FormatErrorKind::BadMagic {
+                    found: magic,
+                    expected: INDEX_MAGIC,
+                },
+            ));
+        }
+        let version = match c.u8()? {
+            1 => IndexVersion::V1,
+            2 => IndexVersion::V2,
+            3 => IndexVersion::V3,
+            v => {
+                return Err(FormatError::new(
+                    Section::IndexHeader,
+                    4,
+                    FormatErrorKind::UnsupportedVersion(v),
+                ))
+            }
+        };
+        let toc = Toc::parse(file)?;
+        // Sections must lie between the header and the TOC.
+        let body = file.get(..file.len() - TOC_LEN).unwrap_or_default();
+        for (off, section) in [
+            (toc.symbols, Section::Symbols),
+            (toc.postings_table, Section::PostingsTable),
+        ] {
+            if off < HEADER_LEN as u64 || off >= body.len() as u64 {
+                return Err(FormatError::new(
+                    Section::IndexToc,
+                    (file.len() - TOC_LEN) as u64,
+                    FormatErrorKind::Invalid(match section {
+                        Section::Symbols => "symbol table offset out of bounds",
+                        _ => "postings offset table offset out of bounds",
+                    }),
+                ));
+            }
+        }
+        let v1 = version == IndexVersion::V1;
+        let symbols = Symbols::new(body, toc.symbols, v1)?;
+        let postings_table = PostingsTable::new(body, toc.postings_table, !v1)?;
+        Ok(Index {
+            data,
+            version,
+            toc,
+            symbols,
+            postings_table,
+        })
+    }
+
+    /// The raw bytes.
+    pub fn bytes(&self) -> &[u8] {
+        self.data.as_ref()
+    }
+
+    /// Bytes without the TOC: every section lies in here.
+    fn body(&self) -> &[u8] {
+        let f = self.data.as_ref();
+        f.get(..f.len().saturating_sub(TOC_LEN)).unwrap_or_default()
+    }
+
+    /// Format version.
+    pub fn version(&self) -> IndexVersion {
+        self.version
+    }
+
+    /// Table of contents.
+    pub fn toc(&self) -> &Toc {
+        &self.toc
+    }
+
+    /// Number of symbols.
+    pub fn num_symbols(&self) -> u32 {
+        self.symbols.len()
+    }
+
+    /// The symbol a reference points at (a position in v2, a file offset in v1).
+    pub fn symbol(&self, r: u32) -> Result<&[u8], FormatError> {
+        self.symbols.lookup(self.body(), r)
+    }
+
+    /// All symbols, in table order.
+    pub fn symbols(&self) -> impl Iterator<Item = Result<&[u8], FormatError>> + '_ {
+        self.symbols.iter(self.body())
+    }
+
+    /// The postings list of `name="value"`; empty if the pair does not occur.
+    pub fn postings(&self, name: &[u8], value: &[u8]) -> Result<Postings<'_>, FormatError> {
+        match self.postings_table.lookup(self.body(), name, value)? {
+            Some(off) => Postings::parse(self.body(), off),
+            None => Ok(Postings::empty()),
+        }
+    }
+
+    /// Every series of the block, in label order (the `("", "")` postings list).
+    pub fn all_postings(&self) -> Result<Postings<'_>, FormatError> {
+        self.postings(b"", b"")
+    }
+
+    /// Label names used by any series, sorted.
+    pub fn label_names(&self) -> Result<Vec<&[u8]>, FormatError> {
+        self.postings_table.names(self.body())
+    }
+
+    /// Values of label `name`, sorted.
+    pub fn label_values(&self, name: &[u8]) -> Result<Vec<&[u8]>, FormatError> {
+        Ok(self
+            .postings_table
+            .values(self.body(), name)?
+            .into_iter()
+            .map(|(v, _)| v)
+            .collect())
+    }
+
+    /// File offset of a series entry.
+    fn series_offset(&self, id: u64) -> Option<u64> {
+        match self.version {
+            IndexVersion::V1 => Some(id),
+            _ => id.checked_mul(16),
+        }
+    }
+
+    /// Decodes series `id` (a postings entry) into `labels` and `chunks`, replacing their
+    /// contents. Reusing the two vectors across calls avoids allocating per series.
+    pub fn series<'s>(
+        &'s self,
+        id: u64,
+        labels: &mut Vec<Label<'s>>,
+        chunks: &mut Vec<ChunkMeta>,
+    ) -> Result<(), FormatError> {
+        labels.clear();
+        chunks.clear();
+        let body = self.body();
+        let off = self
+            .series_offset(id)
+            .filter(|&o| o >= HEADER_LEN as u64 && o < body.len() as u64)
+            .ok_or_else(|| {
+                FormatError::new(
+                    Section::Series,
+                    id,
+                    FormatErrorKind::Invalid("series reference out of bounds"),
+                )
+            })?;
+        let mut c = Cursor::new(body, 0, Section::Series);
+        c.seek(off as usize)?;
+        // Length is a uvarint of at most 5 bytes (Go reads it as MaxVarintLen32).
+        let len_at = c.offset();
+        let len = c.uvarint_len()?;
+        if c.offset() - len_at > 5 {
+            return Err(c.error(FormatErrorKind::VarintOverflow(32)));
+        }
+        let entry_at = c.offset();
+        let entry = c.bytes(len)?;
+        let stored = c.be_u32()?;
+        let computed = crc32c(entry);
+        if stored != computed {
+            return Err(FormatError::new(
+                Section::Series,
+                off,
+                FormatErrorKind::Checksum { stored, computed },
+            ));
+        }
+        let mut c = Cursor::new(entry, entry_at, Section::Series);
+        let n_labels = c.uvarint_len()?;
+        // Each label takes at least two bytes: reject counts the entry cannot hold.
+        if n_labels > c.remaining() / 2 {
+            return Err(c.invalid("more labels announced than the entry holds"));
+        }
+        labels.reserve(n_labels);
+        for _ in 0..n_labels {
+            let name = self.symbol(c.uvarint32()?)?;
+            let value = self.symbol(c.uvarint32()?)?;
+            labels.push(Label { name, value });
+        }
+        let n_chunks = c.uvarint_len()?;
+        if n_chunks > c.remaining() / 3 {
+            return Err(c.invalid("more chunks announced than the entry holds"));
+        }
+        chunks.reserve(n_chunks);
+        let mut prev: Option<ChunkMeta> = None;
+        for _ in 0..n_chunks {
+            let meta = match prev {
+                None => {
+                    let min_time = c.varint()?;
+                    let max_time = min_time.wrapping_add(c.uvarint()? as i64);
+                    let chunk_ref = c.uvarint()?;
+                    ChunkMeta {
+                        min_time,
+                        max_time,
+                        chunk_ref,
+                    }
+                }
+                Some(p) => {
+                    let min_time = p.max_time.wrapping_add(c.uvarint()? as i64);
+                    let max_time = min_time.wrapping_add(c.uvarint()? as i64);
+                    let chunk_ref = p.chunk_ref.wrapping_add(c.varint()? as u64);
+                    ChunkMeta {
+                        min_time,
+                        max_time,
+                        chunk_ref,
+                    }
+                }
+            };
+            chunks.push(meta);
+            prev = Some(meta);
+        }
+        Ok(())
+    }
+
+    /// Checks every checksum and structure of the index: symbol table, postings offset
+    /// table, every postings list it points at, and every series those lists reference.
+    pub fn verify(&self) -> Result<(), FormatError> {
+        let body = self.body();
+        self.symbols.verify(body)?;
+        self.postings_table.verify(body)?;
+        for name in self
+            .postings_table
+            .names(body)?
+            .into_iter()
+            .chain([&b""[..]])
+        {
+            for (_, off) in self.postings_table.values(body, name)? {
+                let mut last = None;
+                for id in Postings::parse(body, off)? {
+                    if last.is_some_and(|l| id <= l) {
+                        return Err(FormatError::new(
+                            Section::Postings,
+                            off,
+                            FormatErrorKind::Invalid("postings list not strictly ascending"),
+                        ));
+                    }
+                    last = Some(id);
+                }
+            }
+        }
+        let mut labels = Vec::new();
+        let mut chunks = Vec::new();
+        for id in self.all_postings()? {
+            self.series(id, &mut labels, &mut chunks)?;
+        }
+        Ok(())
+    }
+}

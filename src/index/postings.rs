@@ -1,0 +1,361 @@
+//! Postings lists and the postings offset table.
+//!
+//! A postings list is `len <4b> | #entries <4b> | series_ref <4b BE>* | CRC32C <4b>`; the
+//! offset table maps each `(name, value)` pair to the file offset of its list:
+//! `len <4b> | #entries <4b> | { 2 <uvarint> name value offset <uvarint> }* | CRC32C`.
+//!
+//! The table is sorted in format v2, so at first use one pass keeps every 32nd value of
+//! each name plus its last value (as Prometheus does); a lookup binary-searches those and
+//! walks at most 32 entries on disk. Format v1 tables are unsorted and kept whole.
+
+use std::cmp::Ordering;
+use std::ops::Range;
+use std::sync::OnceLock;
+
+use byteorder::{BigEndian, ByteOrder};
+
+use crate::bytes::Cursor;
+use crate::error::{FormatError, FormatErrorKind, Section};
+
+const SAMPLE_EVERY: usize = 32;
+
+/// An iterator over a postings list's series references, decoded lazily from the mapped
+/// big-endian bytes.
+#[derive(Debug, Clone)]
+pub struct Postings<'a> {
+    entries: &'a [u8],
+    pos: usize,
+}
+
+impl<'a> Postings<'a> {
+    /// Parses the list at `offset` of `file`, checking its CRC and length.
+    pub fn parse(file: &'a [u8], offset: u64) -> Result<Self, FormatError> {
+        let (body, body_off) = crate::bytes::checked_section(file, offset, Section::Postings)?;
+        let mut c = Cursor::new(body, body_off, Section::Postings);
+        let n = c.be_u32()? as usize;
+        if n.checked_mul(4) != Some(c.remaining()) {
+            return Err(c.invalid("postings length does not match its entry count"));
+        }
+        Ok(Postings {
+            entries: c.rest(),
+            pos: 0,
+        })
+    }
+
+    /// An empty list.
+    pub fn empty() -> Self {
+        Postings {
+            entries: &[],
+            pos: 0,
+        }
+    }
+
+    /// Entries left.
+    pub fn remaining(&self) -> usize {
+        (self.entries.len() - self.pos) / 4
+    }
+}
+
+impl Iterator for Postings<'_> {
+    type Item = u64;
+
+    #[inline]
+    fn next(&mut self) -> Option<u64> {
+        let b = self.entries.get(self.pos..self.pos + 4)?;
+        self.pos += 4;
+        Some(u64::from(BigEndian::read_u32(b)))
+    }
+
+    fn size_hint(&self) -> (usize, Option<usize>) {
+        (self.remaining(), Some(self.remaining()))
+    }
+}
+
+impl ExactSizeIterator for Postings<'_> {}
+
+/// One remembered table entry: where its value bytes are, and where the entry starts.
+#[derive(Debug, Clone)]
+struct Sample {
+    value: Range<usize>,
+    entry: usize,
+}
+
+#[derive(Debug, Clone)]
+struct NameEntry {
+    name: Range<usize>,
+    /// Every 32nd value plus the last (v2), or all values sorted (v1).
+    samples: Vec<Sample>,
+}
+
+#[derive(Debug)]
+struct TableIndex {
+    names: Vec<NameEntry>,
+}
+
+/// The postings offset table of an index.
+#[derive(Debug)]
+pub(crate) struct PostingsTable {
+    table_off: u64,
+    /// File range of the entries (after `#entries`, before the CRC).
+    start: usize,
+    end: usize,
+    count: u32,
+    sorted: bool,
+    index: OnceLock<Result<TableIndex, FormatError>>,
+}
+
+/// A decoded table entry.
+struct Entry<'f> {
+    name: &'f [u8],
+    name_range: Range<usize>,
+    value: &'f [u8],
+    value_range: Range<usize>,
+    offset: u64,
+}
+
+/// Reads one entry; `c` must cover the file from offset 0 so positions are file offsets.
+fn read_entry<'f>(c: &mut Cursor<'f>) -> Result<Entry<'f>, FormatError> {
+    let keys = c.uvarint()?;
+    if keys != 2 {
+        return Err(c.invalid("postings table entry without exactly 2 keys"));
+    }
+    let name_len = c.uvarint_len()?;
+    let name_start = c.position();
+    let name = c.bytes(name_len)?;
+    let value_len = c.uvarint_len()?;
+    let value_start = c.position();
+    let value = c.bytes(value_len)?;
+    let offset = c.uvarint()?;
+    Ok(Entry {
+        name,
+        name_range: name_start..name_start + name_len,
+        value,
+        value_range: value_start..value_start + value_len,
+        offset,
+    })
+}
+
+impl PostingsTable {
+    pub(crate) fn new(file: &[u8], offset: u64, sorted: bool) -> Result<Self, FormatError> {
+        let (body, body_off, _) =
+            crate::bytes::section_parts(file, offset, Section::PostingsTable)?;
+        let mut c = Cursor::new(body, body_off, Section::PostingsTable);
+        let count = c.be_u32()?;
+        let start = c.offset() as usize;
+        let end = body_off as usize + body.len();
+        // An entry takes at least 4 bytes (2, two empty strings, an offset).
+        if count as usize > (end - start) / 4 {
+            return Err(c.invalid("more entries announced than fit in the table"));
+        }
+        Ok(PostingsTable {
+            table_off: offset,
+            start,
+            end,
+            count,
+            sorted,
+            index: OnceLock::new(),
+        })
+    }
+
+    fn cursor<'f>(&self, file: &'f [u8], pos: usize) -> Result<Cursor<'f>, FormatError> {
+        // Positions are absolute file offsets; the cursor covers the file up to the CRC.
+        let mut c = Cursor::new(
+            file.get(..self.end).unwrap_or_default(),
+            0,
+            Section::PostingsTable,
+        );
+        c.seek(pos)?;
+        Ok(c)
+    }
+
+    fn build(&self, file: &[u8]) -> Result<TableIndex, FormatError> {
+        crate::bytes::checked_section(file, self.table_off, Section::PostingsTable)?;
+        let mut c = self.cursor(file, self.start)?;
+        let mut names: Vec<NameEntry> = Vec::new();
+        let mut count_in_name = 0usize;
+        let mut last: Option<Sample> = None;
+        for _ in 0..self.count {
+            let entry_pos = c.position();
+            let at = c.offset();
+            let e = read_entry(&mut c)?;
+            let sample = Sample {
+                value: e.value_range.clone(),
+                entry: entry_pos,
+            };
+            let same_name = names
+                .last()
+                .is_some_and(|n| file.get(n.name.clone()) == Some(e.name));
+            if !self.sorted {
+                if !same_name {
+                    names.push(NameEntry {
+                        name: e.name_range.clone(),
+                        samples: Vec::new(),
+                    });
+                }
+                if let Some(n) = names.last_mut() {
+                    n.samples.push(sample);
+                }
+                continue;
+            }
+            if !same_name {
+                if let (Some(n), Some(l)) = (names.last_mut(), last.take()) {
+                    if n.samples.last().map(|s| s.entry) != Some(l.entry) {
+                        n.samples.push(l);
+                    }
+                }
+                if let Some(prev) = names.last() {
+                    if file.get(prev.name.clone()).unwrap_or_default() > e.name {
+                        return Err(FormatError::new(
+                            Section::PostingsTable,
+                            at,
+                            FormatErrorKind::Invalid("postings table not sorted"),
+                        ));
+                    }
+                }
+                names.push(NameEntry {
+                    name: e.name_range.clone(),
+                    samples: Vec::new(),
+                });
+                count_in_name = 0;
+            }
+            if count_in_name % SAMPLE_EVERY == 0 {
+                if let Some(n) = names.last_mut() {
+                    n.samples.push(sample.clone());
+                }
+            }
+            count_in_name += 1;
+            last = Some(sample);
+        }
+        if let (Some(n), Some(l)) = (names.last_mut(), last) {
+            if n.samples.last().map(|s| s.entry) != Some(l.entry) {
+                n.samples.push(l);
+            }
+        }
+        if !c.is_empty() {
+            return Err(c.invalid("trailing bytes after the last postings table entry"));
+        }
+        if !self.sorted {
+            // v1: merge entries of the same name that were not adjacent, then sort.
+            names.sort_by(|a, b| file.get(a.name.clone()).cmp(&file.get(b.name.clone())));
+            let mut merged: Vec<NameEntry> = Vec::with_capacity(names.len());
+            for n in names {
+                match merged.last_mut() {
+                    Some(m) if file.get(m.name.clone()) == file.get(n.name.clone()) => {
+                        m.samples.extend(n.samples)
+                    }
+                    _ => merged.push(n),
+                }
+            }
+            for n in &mut merged {
+                n.samples
+                    .sort_by(|a, b| file.get(a.value.clone()).cmp(&file.get(b.value.clone())));
+            }
+            names = merged;
+        }
+        Ok(TableIndex { names })
+    }
+
+    fn index<'s>(&'s self, file: &[u8]) -> Result<&'s TableIndex, FormatError> {
+        match self.index.get_or_init(|| self.build(file)) {
+            Ok(i) => Ok(i),
+            Err(e) => Err(e.clone()),
+        }
+    }
+
+    /// Checks the whole table.
+    pub(crate) fn verify(&self, file: &[u8]) -> Result<(), FormatError> {
+        self.index(file).map(|_| ())
+    }
+
+    fn find_name<'s>(
+        &'s self,
+        file: &[u8],
+        name: &[u8],
+    ) -> Result<Option<&'s NameEntry>, FormatError> {
+        let idx = self.index(file)?;
+        Ok(idx
+            .names
+            .binary_search_by(|n| file.get(n.name.clone()).unwrap_or_default().cmp(name))
+            .ok()
+            .and_then(|i| idx.names.get(i)))
+    }
+
+    /// File offset of the postings list of `(name, value)`, if the pair exists.
+    pub(crate) fn lookup(
+        &self,
+        file: &[u8],
+        name: &[u8],
+        value: &[u8],
+    ) -> Result<Option<u64>, FormatError> {
+        let Some(n) = self.find_name(file, name)? else {
+            return Ok(None);
+        };
+        let val = |s: &Sample| file.get(s.value.clone()).unwrap_or_default();
+        // Last sample whose value <= the wanted one.
+        let i = n.samples.partition_point(|s| val(s) <= value);
+        let Some(s) = i.checked_sub(1).and_then(|i| n.samples.get(i)) else {
+            return Ok(None);
+        };
+        let mut c = self.cursor(file, s.entry)?;
+        if !self.sorted {
+            let e = read_entry(&mut c)?;
+            return Ok((e.value == value).then_some(e.offset));
+        }
+        // Walk forward on disk: at most SAMPLE_EVERY entries.
+        for _ in 0..=SAMPLE_EVERY {
+            if c.position() >= self.end {
+                break;
+            }
+            let e = read_entry(&mut c)?;
+            if e.name != name {
+                break;
+            }
+            match e.value.cmp(value) {
+                Ordering::Less => continue,
+                Ordering::Equal => return Ok(Some(e.offset)),
+                Ordering::Greater => break,
+            }
+        }
+        Ok(None)
+    }
+
+    /// All label names, sorted (the empty all-postings name excluded).
+    pub(crate) fn names<'f>(&self, file: &'f [u8]) -> Result<Vec<&'f [u8]>, FormatError> {
+        let idx = self.index(file)?;
+        Ok(idx
+            .names
+            .iter()
+            .filter_map(|n| file.get(n.name.clone()))
+            .filter(|n| !n.is_empty())
+            .collect())
+    }
+
+    /// All values of `name`, sorted, each with its postings offset.
+    pub(crate) fn values<'f>(
+        &self,
+        file: &'f [u8],
+        name: &[u8],
+    ) -> Result<Vec<(&'f [u8], u64)>, FormatError> {
+        let Some(n) = self.find_name(file, name)? else {
+            return Ok(Vec::new());
+        };
+        let mut out = Vec::new();
+        if !self.sorted {
+            for s in &n.samples {
+                let mut c = self.cursor(file, s.entry)?;
+                let e = read_entry(&mut c)?;
+                out.push((e.value, e.offset));
+            }
+            return Ok(out);
+        }
+        let (Some(first), Some(last)) = (n.samples.first(), n.samples.last()) else {
+            return Ok(out);
+        };
+        let mut c = self.cursor(file, first.entry)?;
+        while c.position() <= last.entry {
+            let e = read_entry(&mut c)?;
+            out.push((e.value, e.offset));
+        }
+        Ok(out)
+    }
+}

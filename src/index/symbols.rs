@@ -1,0 +1,147 @@
+//! The symbol table: every label name and value of the block, sorted, deduplicated.
+//!
+//! `len <4b> | #symbols <4b> | { uvarint-string }* | CRC32C <4b>`. In format v2 a symbol
+//! reference is the symbol's position; in v1 it is the file offset of its string. Lookups
+//! by position jump to a sampled offset (every 32nd symbol) and skip at most 31 strings; the
+//! samples are built on first use, which also checks the table's CRC.
+
+use std::sync::OnceLock;
+
+use crate::bytes::Cursor;
+use crate::error::{FormatError, FormatErrorKind, Section};
+
+/// Every how many symbols an offset is remembered (as Prometheus's `symbolFactor`).
+const SAMPLE_EVERY: usize = 32;
+
+/// Location of the symbol table and its lazily built lookup samples.
+#[derive(Debug)]
+pub(crate) struct Symbols {
+    /// File offset of the `len` field.
+    table_off: u64,
+    /// File range of the strings (after `#symbols`, before the CRC).
+    start: usize,
+    end: usize,
+    count: u32,
+    /// Whether refs are offsets (v1) or positions (v2+).
+    by_offset: bool,
+    samples: OnceLock<Result<Vec<u32>, FormatError>>,
+}
+
+impl Symbols {
+    /// Reads the table header at `offset`: cheap, no scan.
+    pub(crate) fn new(file: &[u8], offset: u64, by_offset: bool) -> Result<Self, FormatError> {
+        let (body, body_off, _) = crate::bytes::section_parts(file, offset, Section::Symbols)?;
+        let mut c = Cursor::new(body, body_off, Section::Symbols);
+        let count = c.be_u32()?;
+        let start = c.offset() as usize;
+        let end = body_off as usize + body.len();
+        // Every symbol takes at least one byte.
+        if count as usize > end - start {
+            return Err(c.invalid("more symbols announced than bytes in the table"));
+        }
+        Ok(Symbols {
+            table_off: offset,
+            start,
+            end,
+            count,
+            by_offset,
+            samples: OnceLock::new(),
+        })
+    }
+
+    /// Number of symbols.
+    pub(crate) fn len(&self) -> u32 {
+        self.count
+    }
+
+    /// Checks the CRC and records every 32nd string offset (one pass over the table).
+    fn build(&self, file: &[u8]) -> Result<Vec<u32>, FormatError> {
+        let (body, body_off) =
+            crate::bytes::checked_section(file, self.table_off, Section::Symbols)?;
+        let mut c = Cursor::new(
+            body.get(4..).unwrap_or_default(),
+            body_off + 4,
+            Section::Symbols,
+        );
+        let mut samples = Vec::with_capacity(self.count as usize / SAMPLE_EVERY + 1);
+        for i in 0..self.count as usize {
+            if i % SAMPLE_EVERY == 0 {
+                samples.push(
+                    u32::try_from(c.offset())
+                        .map_err(|_| c.invalid("symbol table beyond 4 GiB"))?,
+                );
+            }
+            c.uvarint_bytes()?;
+        }
+        if !c.is_empty() {
+            return Err(c.invalid("trailing bytes after the last symbol"));
+        }
+        Ok(samples)
+    }
+
+    fn samples<'s>(&'s self, file: &[u8]) -> Result<&'s [u32], FormatError> {
+        match self.samples.get_or_init(|| self.build(file)) {
+            Ok(s) => Ok(s),
+            Err(e) => Err(e.clone()),
+        }
+    }
+
+    /// Checks the whole table (CRC and every string).
+    pub(crate) fn verify(&self, file: &[u8]) -> Result<(), FormatError> {
+        self.samples(file).map(|_| ())
+    }
+
+    /// The string a reference points at.
+    pub(crate) fn lookup<'f>(&self, file: &'f [u8], r: u32) -> Result<&'f [u8], FormatError> {
+        let bad = || {
+            FormatError::new(
+                Section::Symbols,
+                self.table_off,
+                FormatErrorKind::BadSymbol(u64::from(r)),
+            )
+        };
+        let table = file.get(..self.end).ok_or_else(bad)?;
+        if self.by_offset {
+            let off = r as usize;
+            if off < self.start || off >= self.end {
+                return Err(bad());
+            }
+            let mut c = Cursor::new(table, 0, Section::Symbols);
+            c.seek(off)?;
+            return c.uvarint_bytes();
+        }
+        if r >= self.count {
+            return Err(bad());
+        }
+        let samples = self.samples(file)?;
+        let i = r as usize;
+        let off = *samples.get(i / SAMPLE_EVERY).ok_or_else(bad)? as usize;
+        let mut c = Cursor::new(table, 0, Section::Symbols);
+        c.seek(off)?;
+        for _ in 0..i % SAMPLE_EVERY {
+            c.uvarint_bytes()?;
+        }
+        c.uvarint_bytes()
+    }
+
+    /// Iterates over all symbols in order.
+    pub(crate) fn iter<'f>(
+        &self,
+        file: &'f [u8],
+    ) -> impl Iterator<Item = Result<&'f [u8], FormatError>> + 'f {
+        let table = file.get(self.start..self.end).unwrap_or_default();
+        let mut c = Cursor::new(table, self.start as u64, Section::Symbols);
+        let mut left = self.count;
+        std::iter::from_fn(move || {
+            if left == 0 {
+                return None;
+            }
+            left -= 1;
+            let r = c.uvarint_bytes();
+            if r.is_err() {
+                left = 0;
+            }
+            Some(r)
+        })
+    }
+}

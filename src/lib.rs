@@ -1,0 +1,50 @@
+//! Read Prometheus TSDB blocks straight from memory-mapped files.
+//!
+//! Data flows one way: bytes ([`bytes`]: a never-panicking cursor, varints, CRC32C) →
+//! codecs ([`chunkenc`]) and sections ([`index`], [`chunks`], [`tombstones`], [`meta`]) →
+//! [`Block`] → queries across blocks ([`query`], [`Db`]).
+//!
+//! ```
+//! use tsblock::{Db, query::Value};
+//!
+//! # fn main() -> Result<(), tsblock::Error> {
+//! let db = Db::open("testdata/blocks/values")?;
+//! for series in db.select(i64::MIN, i64::MAX)? {
+//!     let series = series?;
+//!     for sample in series.samples() {
+//!         let sample = sample?;
+//!         if let Value::Float(v) = sample.value {
+//!             assert!(sample.t >= db.blocks()[0].meta().min_time);
+//!             let _ = v;
+//!         }
+//!     }
+//! }
+//! # Ok(())
+//! # }
+//! ```
+//!
+//! Parsers are generic over `AsRef<[u8]>` ([`index::Index`]) or take `&[u8]`, so they work
+//! on any bytes; [`Block`] and [`Db`] use read-only memory maps ([`ReadMode::Mmap`]) or read
+//! files into memory ([`ReadMode::Read`]).
+#![deny(missing_docs)]
+
+pub mod block;
+pub mod bytes;
+pub mod chunkenc;
+pub mod chunks;
+pub mod db;
+pub mod error;
+pub mod gofmt;
+pub mod index;
+pub mod labels;
+pub mod meta;
+pub mod query;
+pub mod source;
+pub mod tombstones;
+
+pub use block::Block;
+pub use db::{Db, Warning};
+pub use error::{Error, FormatError, FormatErrorKind, Result, Section};
+pub use labels::Label;
+pub use meta::BlockMeta;
+pub use source::ReadMode;
