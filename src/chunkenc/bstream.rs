@@ -183,3 +183,88 @@ mod tests {
         assert_eq!(r.read_uvarint(), Err(EndOfStream));
     }
 }
+
+/// MSB-first bit writer (`bstream.go`'s writing half, Prometheus 3.x semantics: no extra
+/// trailing zero byte).
+#[derive(Debug, Clone, Default)]
+pub struct BitWriter {
+    bytes: Vec<u8>,
+    /// Free bits in the last byte (0: the next bit starts a new byte).
+    free: u32,
+}
+
+impl BitWriter {
+    /// An empty stream.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// A stream that continues after `prefix` (whole bytes).
+    pub fn with_prefix(prefix: &[u8]) -> Self {
+        BitWriter {
+            bytes: prefix.to_vec(),
+            free: 0,
+        }
+    }
+
+    /// Writes the low `n` bits of `v` (n <= 64), most significant first.
+    #[inline]
+    pub fn write_bits(&mut self, v: u64, n: u32) {
+        debug_assert!(n <= 64);
+        let mut left = n;
+        while left > 0 {
+            if self.free == 0 {
+                self.bytes.push(0);
+                self.free = 8;
+            }
+            let take = left.min(self.free);
+            let chunk = ((v >> (left - take)) & ((1u64 << take) - 1)) as u8;
+            if let Some(last) = self.bytes.last_mut() {
+                *last |= chunk << (self.free - take);
+            }
+            self.free -= take;
+            left -= take;
+        }
+    }
+
+    /// Writes one bit.
+    #[inline]
+    pub fn write_bit(&mut self, bit: bool) {
+        self.write_bits(u64::from(bit), 1);
+    }
+
+    /// Writes a byte at the current bit position.
+    #[inline]
+    pub fn write_byte(&mut self, b: u8) {
+        self.write_bits(u64::from(b), 8);
+    }
+
+    /// Writes a Go `binary.PutUvarint` byte by byte.
+    pub fn write_uvarint(&mut self, mut v: u64) {
+        while v >= 0x80 {
+            self.write_byte(v as u8 | 0x80);
+            v >>= 7;
+        }
+        self.write_byte(v as u8);
+    }
+
+    /// Writes a Go `binary.PutVarint` (zig-zag) byte by byte.
+    pub fn write_varint(&mut self, v: i64) {
+        self.write_uvarint(((v << 1) ^ (v >> 63)) as u64);
+    }
+
+    /// The bytes written so far (the last byte zero-padded).
+    pub fn bytes(&self) -> &[u8] {
+        &self.bytes
+    }
+
+    /// Mutable access to the bytes (for patching fixed-position headers).
+    pub fn bytes_mut(&mut self) -> &mut [u8] {
+        &mut self.bytes
+    }
+
+    /// The finished stream.
+    pub fn into_bytes(self) -> Vec<u8> {
+        self.bytes
+    }
+}

@@ -6,8 +6,8 @@ mod xor;
 
 use std::fmt;
 
-pub use bstream::BitReader;
-pub use xor::XorIter;
+pub use bstream::{BitReader, BitWriter};
+pub use xor::{XorAppender, XorIter};
 
 /// The encoding byte of a chunk.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
