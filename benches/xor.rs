@@ -1,0 +1,110 @@
+//! XOR decoding speed, in samples per second (criterion reports time per element).
+//!
+//! Corpora: the three Prometheus chunk benchmark shapes (120-sample chunks; constant,
+//! random ±50 integer steps, random 0–1 increments, the random ones at 15 s with up to
+//! 100 ms of jitter) and every chunk of the largest fixture block.
+
+use criterion::{black_box, criterion_group, criterion_main, Criterion, Throughput};
+use tsblock::chunkenc::{XorAppender, XorIter};
+use tsblock::Db;
+
+/// xorshift64*: deterministic, dependency-free.
+struct Rng(u64);
+
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 ^= self.0 >> 12;
+        self.0 ^= self.0 << 25;
+        self.0 ^= self.0 >> 27;
+        self.0.wrapping_mul(0x2545_F491_4F6C_DD1D)
+    }
+
+    fn below(&mut self, n: u64) -> u64 {
+        self.next() % n
+    }
+
+    fn unit(&mut self) -> f64 {
+        (self.next() >> 11) as f64 / (1u64 << 53) as f64
+    }
+}
+
+const SAMPLES_PER_CHUNK: usize = 120;
+const CHUNKS: usize = 100;
+
+/// The shapes of Prometheus's `BenchmarkXORIterator`-style corpora: start at
+/// t=1234123324, v=1243535.123; "constant" adds 1 s and 0 per sample, the random ones add
+/// 15 s ± up to 50 ms and an integer step in [-50, 50) or a float in [0, 1).
+fn corpus(kind: &str) -> Vec<Vec<u8>> {
+    let mut rng = Rng(0x9E37_79B9_7F4A_7C15);
+    (0..CHUNKS)
+        .map(|_| {
+            let mut t = 1_234_123_324i64;
+            let mut v = 1_243_535.123f64;
+            let mut app = XorAppender::new();
+            for _ in 0..SAMPLES_PER_CHUNK {
+                match kind {
+                    "constant" => t += 1000,
+                    _ => t += rng.below(100) as i64 - 50 + 15_000,
+                }
+                v += match kind {
+                    "constant" => 0.0,
+                    "random-steps" => rng.below(100) as f64 - 50.0,
+                    _ => rng.unit(),
+                };
+                app.append(t, v);
+            }
+            app.into_bytes()
+        })
+        .collect()
+}
+
+fn decode_all(chunks: &[impl AsRef<[u8]>]) -> f64 {
+    let mut acc = 0.0;
+    for c in chunks {
+        if let Ok(it) = XorIter::new(c.as_ref()) {
+            for (t, v) in it.flatten() {
+                acc += v + t as f64;
+            }
+        }
+    }
+    acc
+}
+
+fn bench_corpora(c: &mut Criterion) {
+    let mut g = c.benchmark_group("xor_decode");
+    for kind in ["constant", "random-steps", "random-0-1"] {
+        let chunks = corpus(kind);
+        let bytes: usize = chunks.iter().map(Vec::len).sum();
+        println!("{kind}: {} bytes per 120-sample chunk", bytes / CHUNKS);
+        g.throughput(Throughput::Elements((CHUNKS * SAMPLES_PER_CHUNK) as u64));
+        g.bench_function(kind, |b| b.iter(|| decode_all(black_box(&chunks))));
+    }
+    g.finish();
+}
+
+fn bench_fixtures(c: &mut Criterion) {
+    let Ok(db) = Db::open("testdata/blocks/many-series") else {
+        eprintln!("testdata/blocks/many-series missing; skipping the fixture benchmark");
+        return;
+    };
+    let mut chunks: Vec<&[u8]> = Vec::new();
+    let mut samples = 0u64;
+    for block in db.blocks() {
+        for s in block.series().expect("series") {
+            for meta in s.expect("series entry").chunks {
+                let chunk = block.chunk(meta.chunk_ref).expect("chunk");
+                samples += u64::from(chunk.num_samples().unwrap_or(0));
+                chunks.push(chunk.data);
+            }
+        }
+    }
+    let mut g = c.benchmark_group("xor_decode");
+    g.throughput(Throughput::Elements(samples));
+    g.bench_function("fixture many-series", |b| {
+        b.iter(|| decode_all(black_box(&chunks)))
+    });
+    g.finish();
+}
+
+criterion_group!(benches, bench_corpora, bench_fixtures);
+criterion_main!(benches);

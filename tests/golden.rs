@@ -1,0 +1,152 @@
+//! Golden tests: run the built `tsblock` over every fixture data directory in
+//! `testdata/blocks/` and compare byte for byte with what promtool 2.42 printed for it
+//! (`testdata/expected/`), with memory maps and with `--no-mmap`.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("testdata")
+}
+
+fn fixtures() -> Vec<String> {
+    let mut names: Vec<String> = std::fs::read_dir(root().join("blocks"))
+        .expect("testdata/blocks")
+        .map(|e| {
+            e.expect("entry")
+                .file_name()
+                .into_string()
+                .expect("utf-8 name")
+        })
+        .collect();
+    names.sort();
+    assert!(names.len() >= 5, "fixtures missing: {names:?}");
+    names
+}
+
+fn tsblock(args: &[&str], path: &Path) -> (Vec<u8>, String, bool) {
+    let out = Command::new(env!("CARGO_BIN_EXE_tsblock"))
+        .args(args)
+        .arg(path)
+        .output()
+        .expect("run tsblock");
+    (
+        out.stdout,
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+        out.status.success(),
+    )
+}
+
+fn check(name: &str, args: &[&str], expected: &str) {
+    let path = root().join("blocks").join(name);
+    let want = std::fs::read(root().join("expected").join(expected))
+        .unwrap_or_else(|e| panic!("{expected}: {e}"));
+    for mode in [&[][..], &["--no-mmap"][..]] {
+        let all: Vec<&str> = args.iter().chain(mode).copied().collect();
+        let (got, stderr, ok) = tsblock(&all, &path);
+        assert!(ok, "tsblock {all:?} {name} failed: {stderr}");
+        if got != want {
+            let got = String::from_utf8_lossy(&got);
+            let want = String::from_utf8_lossy(&want);
+            let line = got
+                .lines()
+                .zip(want.lines())
+                .position(|(a, b)| a != b)
+                .unwrap_or(got.lines().count().min(want.lines().count()));
+            panic!(
+                "tsblock {all:?} {name} differs from {expected} at line {}:\n got: {:?}\nwant: {:?}\n({} vs {} lines)",
+                line + 1,
+                got.lines().nth(line),
+                want.lines().nth(line),
+                got.lines().count(),
+                want.lines().count()
+            );
+        }
+    }
+}
+
+#[test]
+fn dump_matches_promtool() {
+    for name in fixtures() {
+        check(&name, &["dump"], &format!("{name}.dump.txt"));
+    }
+}
+
+#[test]
+fn dump_time_ranges_match_promtool() {
+    let mut n = 0;
+    for name in fixtures() {
+        let args_file = root()
+            .join("expected")
+            .join(format!("{name}.dump-range.args"));
+        let Ok(args) = std::fs::read_to_string(&args_file) else {
+            continue;
+        };
+        let mut all = vec!["dump"];
+        all.extend(args.split_whitespace());
+        check(&name, &all, &format!("{name}.dump-range.txt"));
+        n += 1;
+    }
+    assert!(
+        n >= 2,
+        "expected at least two time-range fixtures, found {n}"
+    );
+}
+
+#[test]
+fn ls_matches_promtool() {
+    for name in fixtures() {
+        check(&name, &["ls"], &format!("{name}.list.txt"));
+        check(&name, &["ls", "-r"], &format!("{name}.list-r.txt"));
+    }
+}
+
+#[test]
+fn a_single_block_directory_dumps_like_its_data_directory() {
+    for name in fixtures() {
+        let dir = root().join("blocks").join(&name);
+        let blocks: Vec<PathBuf> = std::fs::read_dir(&dir)
+            .expect("read dir")
+            .map(|e| e.expect("entry").path())
+            .collect();
+        if blocks.len() != 1 {
+            continue;
+        }
+        let (whole, _, ok1) = tsblock(&["dump"], &dir);
+        let (single, _, ok2) = tsblock(&["dump"], &blocks[0]);
+        assert!(ok1 && ok2);
+        assert_eq!(whole, single, "{name}");
+    }
+}
+
+#[test]
+fn missing_path_fails_with_a_message() {
+    let (out, err, ok) = tsblock(&["dump"], Path::new("/nonexistent/tsblock"));
+    assert!(!ok);
+    assert!(out.is_empty());
+    assert!(err.contains("/nonexistent/tsblock"), "{err}");
+}
+
+#[test]
+fn dump_into_a_closed_pipe_ends_quietly() {
+    use std::io::Read;
+    use std::process::Stdio;
+    let mut child = Command::new(env!("CARGO_BIN_EXE_tsblock"))
+        .arg("dump")
+        .arg(root().join("blocks").join("many-series"))
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn");
+    let mut stdout = child.stdout.take().expect("stdout");
+    let mut first = [0u8; 100];
+    stdout.read_exact(&mut first).expect("some output");
+    drop(stdout);
+    let out = child.wait_with_output().expect("wait");
+    assert!(out.status.success(), "{:?}", out.status);
+    assert!(
+        out.stderr.is_empty(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}

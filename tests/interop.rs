@@ -1,0 +1,148 @@
+//! Interoperability with the real promtool (Prometheus 2.42): regenerate blocks from the
+//! checked-in OpenMetrics inputs with `promtool tsdb create-blocks-from openmetrics` and
+//! compare `tsblock dump`/`ls` with `promtool tsdb dump`/`list` on those fresh blocks.
+//!
+//! Needs `promtool` on PATH, so it is `#[ignore]`d in a plain `cargo test`; `.ci/run`
+//! installs promtool and runs it with `--ignored`. Without promtool it fails.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+fn testdata() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("testdata")
+}
+
+fn run(cmd: &mut Command) -> Vec<u8> {
+    let out = cmd.output().unwrap_or_else(|e| panic!("{cmd:?}: {e}"));
+    assert!(
+        out.status.success(),
+        "{cmd:?} failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    out.stdout
+}
+
+fn promtool() -> Command {
+    let found = Command::new("promtool").arg("--version").output();
+    assert!(
+        found.is_ok_and(|o| o.status.success()),
+        "promtool is not installed: `apt-get install -y prometheus` (Debian) provides promtool 2.42"
+    );
+    Command::new("promtool")
+}
+
+fn tsblock() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_tsblock"))
+}
+
+fn assert_same(what: &str, ours: &[u8], theirs: &[u8]) {
+    if ours != theirs {
+        let (o, t) = (
+            String::from_utf8_lossy(ours),
+            String::from_utf8_lossy(theirs),
+        );
+        let line = o.lines().zip(t.lines()).position(|(a, b)| a != b);
+        panic!(
+            "{what}: tsblock and promtool differ at line {line:?}: {:?} vs {:?} ({} vs {} lines)",
+            line.and_then(|l| o.lines().nth(l)),
+            line.and_then(|l| t.lines().nth(l)),
+            o.lines().count(),
+            t.lines().count()
+        );
+    }
+}
+
+#[test]
+#[ignore = "needs promtool 2.42 (`apt-get install -y prometheus`); run by .ci/run"]
+fn fresh_promtool_blocks_read_identically() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let mut inputs: Vec<PathBuf> = std::fs::read_dir(testdata().join("inputs"))
+        .expect("testdata/inputs")
+        .map(|e| e.expect("entry").path())
+        .filter(|p| p.extension().is_some_and(|e| e == "om"))
+        .collect();
+    inputs.sort();
+    assert!(inputs.len() >= 4, "{inputs:?}");
+    for input in inputs {
+        let name = input
+            .file_stem()
+            .and_then(|s| s.to_str())
+            .expect("name")
+            .to_string();
+        let db = tmp.path().join(&name);
+        let mut create = promtool();
+        create.args(["tsdb", "create-blocks-from", "openmetrics"]);
+        if let Ok(args) = std::fs::read_to_string(input.with_extension("args")) {
+            create.args(args.split_whitespace());
+        }
+        run(create.arg(&input).arg(&db));
+        // promtool 2.42's dump needs a wal/ directory; tsblock warns about it and goes on.
+        std::fs::create_dir_all(db.join("wal")).expect("mkdir wal");
+        check(&name, &db, &["tsdb", "dump"], &["dump"]);
+        check(&name, &db, &["tsdb", "list"], &["ls"]);
+        check(&name, &db, &["tsdb", "list", "-r"], &["ls", "-r"]);
+        let range = testdata()
+            .join("expected")
+            .join(format!("{name}.dump-range.args"));
+        if let Ok(args) = std::fs::read_to_string(range) {
+            let args: Vec<&str> = args.split_whitespace().collect();
+            let mut p = vec!["tsdb", "dump"];
+            p.extend(&args);
+            let mut t = vec!["dump"];
+            t.extend(&args);
+            check(&name, &db, &p, &t);
+        }
+        // The checked-in expectations came from the same promtool over the same inputs.
+        let expected = std::fs::read(testdata().join("expected").join(format!("{name}.dump.txt")))
+            .expect("expected dump");
+        let fresh = run(tsblock().arg("dump").arg(&db));
+        assert_same(
+            &format!("{name}: fresh dump vs testdata/expected"),
+            &fresh,
+            &expected,
+        );
+    }
+}
+
+fn check(name: &str, db: &Path, promtool_args: &[&str], tsblock_args: &[&str]) {
+    let theirs = run(promtool().args(promtool_args).arg(db));
+    let ours = run(tsblock().args(tsblock_args).arg(db));
+    assert_same(&format!("{name}: {tsblock_args:?}"), &ours, &theirs);
+}
+
+#[test]
+#[ignore = "needs promtool 2.42 (`apt-get install -y prometheus`); run by .ci/run"]
+fn promtool_agrees_on_the_checked_in_fixtures() {
+    // Also covers fixtures promtool cannot regenerate by itself (tombstones from a server).
+    let tmp = tempfile::tempdir().expect("tempdir");
+    for fixture in std::fs::read_dir(testdata().join("blocks")).expect("blocks") {
+        let fixture = fixture.expect("entry").path();
+        let name = fixture
+            .file_name()
+            .and_then(|n| n.to_str())
+            .expect("name")
+            .to_string();
+        let db = tmp.path().join(&name);
+        std::fs::create_dir_all(db.join("wal")).expect("mkdir");
+        for block in std::fs::read_dir(&fixture).expect("fixture") {
+            let block = block.expect("entry").path();
+            let dst = db.join(block.file_name().expect("name"));
+            copy_dir(&block, &dst);
+        }
+        check(&name, &db, &["tsdb", "dump"], &["dump"]);
+        check(&name, &db, &["tsdb", "list"], &["ls"]);
+    }
+}
+
+fn copy_dir(src: &Path, dst: &Path) {
+    std::fs::create_dir_all(dst).expect("mkdir");
+    for e in std::fs::read_dir(src).expect("read dir") {
+        let e = e.expect("entry");
+        let to = dst.join(e.file_name());
+        if e.path().is_dir() {
+            copy_dir(&e.path(), &to);
+        } else {
+            std::fs::copy(e.path(), &to).expect("copy");
+        }
+    }
+}
