@@ -48,3 +48,8 @@ pub use error::{Error, FormatError, FormatErrorKind, Result, Section};
 pub use labels::Label;
 pub use meta::BlockMeta;
 pub use source::ReadMode;
+
+/// The README's examples, compiled and run as doctests.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+struct ReadmeDoctests;

@@ -72,16 +72,14 @@ impl<'a> XorIter<'a> {
 
     #[inline(always)]
     fn read_value(&mut self) -> Result<(), FormatError> {
-        // '0': value unchanged.
-        if self.br.peek(1) == 0 {
+        // One peek covers the control bits and a new window's header: `0` unchanged,
+        // `10` reuse the window, `11` + 5 bits leading zeros + 6 bits significant bits.
+        let w = self.br.peek(13);
+        if w >> 12 == 0 {
             return self.br.consume(1).map_err(|e| self.eof(e));
         }
-        let control = self.br.peek(2);
-        self.br.consume(2).map_err(|e| self.eof(e))?;
-        if control == 0b11 {
-            // New window: 5 bits of leading zeros, 6 bits of significant bits (0 means 64).
-            let w = self.br.read(11).map_err(|e| self.eof(e))?;
-            let leading = (w >> 6) as u8;
+        if w >> 11 == 0b11 {
+            let leading = ((w >> 6) & 0x1f) as u8;
             let sig = match (w & 0x3f) as u8 {
                 0 => 64,
                 s => s,
@@ -91,8 +89,11 @@ impl<'a> XorIter<'a> {
                     "XOR window: leading + significant bits exceed 64",
                 )));
             }
+            self.br.consume(13).map_err(|e| self.eof(e))?;
             self.leading = leading;
             self.trailing = 64 - leading - sig;
+        } else {
+            self.br.consume(2).map_err(|e| self.eof(e))?;
         }
         let sig = 64 - u32::from(self.leading) - u32::from(self.trailing);
         let bits = self.br.read(sig).map_err(|e| self.eof(e))?;
