@@ -24,6 +24,8 @@ pub enum Section {
     Postings,
     /// Index postings offset table.
     PostingsTable,
+    /// Deprecated label indices and label offset table of an index.
+    LabelIndices,
     /// Chunk segment file header.
     SegmentHeader,
     /// A chunk inside a segment file.
@@ -43,6 +45,7 @@ impl fmt::Display for Section {
             Section::Series => "series",
             Section::Postings => "postings",
             Section::PostingsTable => "postings offset table",
+            Section::LabelIndices => "label indices",
             Section::SegmentHeader => "chunk segment header",
             Section::Chunk => "chunk",
             Section::ChunkData => "chunk data",

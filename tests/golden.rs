@@ -38,9 +38,13 @@ fn tsblock(args: &[&str], path: &Path) -> (Vec<u8>, String, bool) {
 }
 
 fn check(name: &str, args: &[&str], expected: &str) {
-    let path = root().join("blocks").join(name);
     let want = std::fs::read(root().join("expected").join(expected))
         .unwrap_or_else(|e| panic!("{expected}: {e}"));
+    check_against(name, args, expected, want);
+}
+
+fn check_against(name: &str, args: &[&str], expected: &str, want: Vec<u8>) {
+    let path = root().join("blocks").join(name);
     for mode in [&[][..], &["--no-mmap"][..]] {
         let all: Vec<&str> = args.iter().chain(mode).copied().collect();
         let (got, stderr, ok) = tsblock(&all, &path);
@@ -84,13 +88,54 @@ fn dump_time_ranges_match_promtool() {
         };
         let mut all = vec!["dump"];
         all.extend(args.split_whitespace());
-        check(&name, &all, &format!("{name}.dump-range.txt"));
+        let expected = format!("{name}.dump-range.txt");
+        if name == "tombstones" {
+            check_without_promtool_range_bug(&name, &all, &expected);
+        } else {
+            check(&name, &all, &expected);
+        }
         n += 1;
     }
     assert!(
         n >= 2,
         "expected at least two time-range fixtures, found {n}"
     );
+}
+
+/// promtool 2.42 prints samples *before* `--min-time` for a series whose chunk straddles
+/// the bound and overlaps a tombstone: its `Intervals.Add` overflows when it merges the
+/// trim interval `[MinInt64, min-1]` with the tombstones, so the trim is lost. tsblock
+/// prints only in-range samples; it must equal promtool's output minus those lines, and
+/// the fixture must still show the bug (or this special case is stale).
+fn check_without_promtool_range_bug(name: &str, args: &[&str], expected: &str) {
+    let bound = |flag: &str| -> i64 {
+        args.iter()
+            .find_map(|a| a.strip_prefix(flag))
+            .and_then(|v| v.parse().ok())
+            .unwrap_or_else(|| panic!("{flag} missing in {args:?}"))
+    };
+    let (min, max) = (bound("--min-time="), bound("--max-time="));
+    let raw = std::fs::read(root().join("expected").join(expected)).expect("expected");
+    let text = String::from_utf8(raw).expect("utf-8");
+    let (mut kept, mut dropped) = (String::new(), 0);
+    for line in text.split_inclusive('\n') {
+        let t: i64 = line
+            .trim_end()
+            .rsplit(' ')
+            .next()
+            .and_then(|t| t.parse().ok())
+            .expect("timestamp");
+        if (min..=max).contains(&t) {
+            kept.push_str(line);
+        } else {
+            dropped += 1;
+        }
+    }
+    assert!(
+        dropped > 0,
+        "{expected} no longer shows the promtool 2.42 range bug"
+    );
+    check_against(name, args, expected, kept.into_bytes());
 }
 
 #[test]

@@ -92,7 +92,11 @@ fn histogram_chunks_are_a_typed_error_and_dump_stops_the_series() {
         .arg(&db_dir)
         .output()
         .expect("run");
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let text = String::from_utf8(out.stdout).expect("utf-8");
     let prefix = format!("{labels} ");
     let times: Vec<i64> = text
@@ -101,7 +105,10 @@ fn histogram_chunks_are_a_typed_error_and_dump_stops_the_series() {
         .map(|l| l.rsplit(' ').next().expect("ts").parse().expect("int"))
         .collect();
     assert!(!times.is_empty());
-    assert!(times.iter().all(|&t| t < hist_start), "printed past the histogram chunk");
+    assert!(
+        times.iter().all(|&t| t < hist_start),
+        "printed past the histogram chunk"
+    );
     // Other series are unaffected.
     assert!(text.lines().any(|l| !l.starts_with(&prefix)));
 }

@@ -339,6 +339,40 @@ impl<B: AsRef<[u8]>> Index<B> {
         Ok(())
     }
 
+    /// Checks the deprecated label offset table and label indices (written up to
+    /// Prometheus 3.6, read by no one) when present: their CRCs and offsets.
+    fn verify_label_indices(&self) -> Result<(), FormatError> {
+        let body = self.body();
+        let table = self.toc.label_indices_table;
+        if table == 0 || table >= self.toc.postings_table {
+            return Ok(());
+        }
+        let (entries, entries_off) =
+            crate::bytes::checked_section(body, table, Section::LabelIndices)?;
+        let mut c = Cursor::new(entries, entries_off, Section::LabelIndices);
+        let n = c.be_u32()?;
+        for _ in 0..n {
+            let keys = c.uvarint()?;
+            if keys != 1 {
+                return Err(c.invalid("label offset table entry without exactly 1 key"));
+            }
+            c.uvarint_bytes()?;
+            let off = c.uvarint()?;
+            let (index, index_off) =
+                crate::bytes::checked_section(body, off, Section::LabelIndices)?;
+            let mut l = Cursor::new(index, index_off, Section::LabelIndices);
+            let names = l.be_u32()?;
+            let count = l.be_u32()? as usize;
+            if names as usize * count.saturating_mul(4) != l.remaining() {
+                return Err(l.invalid("label index length does not match its entry count"));
+            }
+        }
+        if !c.is_empty() {
+            return Err(c.invalid("trailing bytes after the label offset table"));
+        }
+        Ok(())
+    }
+
     /// Checks every checksum and structure of the index: symbol table, postings offset
     /// table, every postings list it points at, and every series those lists reference.
     pub fn verify(&self) -> Result<(), FormatError> {
@@ -365,6 +399,7 @@ impl<B: AsRef<[u8]>> Index<B> {
                 }
             }
         }
+        self.verify_label_indices()?;
         let mut labels = Vec::new();
         let mut chunks = Vec::new();
         for id in self.all_postings()? {
