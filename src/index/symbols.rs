@@ -2,7 +2,7 @@
 //!
 //! `len <4b> | #symbols <4b> | { uvarint-string }* | CRC32C <4b>`. In format v2 a symbol
 //! reference is the symbol's position; in v1 it is the file offset of its string. Lookups
-//! by position jump to a sampled offset (every 32nd symbol) and skip at most 31 strings; the
+//! by position jump to a sampled offset (every 16th symbol) and skip at most 15 strings; the
 //! samples are built on first use, which also checks the table's CRC.
 
 use std::sync::OnceLock;
@@ -10,8 +10,9 @@ use std::sync::OnceLock;
 use crate::bytes::Cursor;
 use crate::error::{FormatError, FormatErrorKind, Section};
 
-/// Every how many symbols an offset is remembered (as Prometheus's `symbolFactor`).
-const SAMPLE_EVERY: usize = 32;
+/// Every how many symbols an offset is remembered: 0.25 bytes of memory per symbol, at most
+/// 15 strings skipped per lookup (Prometheus keeps every 32nd).
+const SAMPLE_EVERY: usize = 16;
 
 /// Location of the symbol table and its lazily built lookup samples.
 #[derive(Debug)]
@@ -116,11 +117,22 @@ impl Symbols {
         let samples = self.samples(file)?;
         let i = r as usize;
         let off = *samples.get(i / SAMPLE_EVERY).ok_or_else(bad)? as usize;
-        let mut c = Cursor::new(table, 0, Section::Symbols);
-        c.seek(off)?;
+        let mut pos = off;
         for _ in 0..i % SAMPLE_EVERY {
-            c.uvarint_bytes()?;
+            // Fast path: strings shorter than 128 bytes have a one-byte length. Anything
+            // else, including running off the table, takes the checked path.
+            match table.get(pos) {
+                Some(&len) if len < 0x80 => pos += 1 + usize::from(len),
+                _ => {
+                    let mut c = Cursor::new(table, 0, Section::Symbols);
+                    c.seek(pos)?;
+                    c.uvarint_bytes()?;
+                    pos = c.position();
+                }
+            }
         }
+        let mut c = Cursor::new(table, 0, Section::Symbols);
+        c.seek(pos)?;
         c.uvarint_bytes()
     }
 

@@ -1,0 +1,151 @@
+//! Data directory handling: which directories are blocks, what is skipped with a warning,
+//! what is an error, and that reading writes nothing.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+fn fixture_block(name: &str) -> PathBuf {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("testdata/blocks")
+        .join(name);
+    std::fs::read_dir(dir)
+        .expect("fixture")
+        .next()
+        .expect("a block")
+        .expect("entry")
+        .path()
+}
+
+fn copy_dir(src: &Path, dst: &Path) {
+    std::fs::create_dir_all(dst).expect("mkdir");
+    for e in std::fs::read_dir(src).expect("read dir") {
+        let e = e.expect("entry");
+        let to = dst.join(e.file_name());
+        if e.path().is_dir() {
+            copy_dir(&e.path(), &to);
+        } else {
+            std::fs::copy(e.path(), &to).expect("copy");
+        }
+    }
+}
+
+fn tsblock(args: &[&str], path: &Path) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_tsblock"))
+        .args(args)
+        .arg(path)
+        .output()
+        .expect("run")
+}
+
+/// Every file under `dir` with its length and modification time.
+fn snapshot(dir: &Path) -> Vec<(PathBuf, u64, std::time::SystemTime)> {
+    let mut out = Vec::new();
+    for e in std::fs::read_dir(dir).expect("read dir") {
+        let e = e.expect("entry");
+        let m = e.metadata().expect("metadata");
+        if m.is_dir() {
+            out.extend(snapshot(&e.path()));
+        }
+        out.push((e.path(), m.len(), m.modified().expect("mtime")));
+    }
+    out.sort();
+    out
+}
+
+#[test]
+fn skips_bad_meta_ignores_non_blocks_and_warns_about_the_wal() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let db = tmp.path();
+    let good = fixture_block("values");
+    copy_dir(&good, &db.join(good.file_name().expect("name")));
+    // A block whose meta.json has version 2: skipped with a warning.
+    let bad = db.join("01BZJ9WJQPWHGNC2W4J9TA62KC");
+    copy_dir(&fixture_block("labels"), &bad);
+    let meta = std::fs::read_to_string(bad.join("meta.json")).expect("meta");
+    std::fs::write(
+        bad.join("meta.json"),
+        meta.replace("\"version\": 1", "\"version\": 2"),
+    )
+    .expect("write");
+    // Not blocks: a temporary dir, a non-ULID dir, a file.
+    copy_dir(
+        &fixture_block("labels"),
+        &db.join("01BZJ9WJQPWHGNC2W4J9TA62KD.tmp-for-creation"),
+    );
+    std::fs::create_dir_all(db.join("wal")).expect("wal");
+    std::fs::create_dir_all(db.join("chunks_head")).expect("chunks_head");
+    std::fs::write(db.join("lock"), b"").expect("lock");
+
+    let before = snapshot(db);
+    let out = tsblock(&["ls"], db);
+    assert!(out.status.success());
+    let stdout = String::from_utf8(out.stdout).expect("utf-8");
+    assert_eq!(stdout.lines().count(), 2, "{stdout}");
+    assert!(stdout.contains(good.file_name().and_then(|n| n.to_str()).expect("name")));
+    let stderr = String::from_utf8(out.stderr).expect("utf-8");
+    assert!(stderr.contains("01BZJ9WJQPWHGNC2W4J9TA62KC"), "{stderr}");
+    assert!(
+        stderr.contains("unsupported meta.json version 2"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("wal"), "{stderr}");
+    assert!(!stderr.contains("tmp-for-creation"), "{stderr}");
+
+    let out = tsblock(&["dump"], db);
+    assert!(out.status.success());
+    let expected = std::fs::read(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("testdata/expected/values.dump.txt"),
+    )
+    .expect("expected");
+    assert_eq!(out.stdout, expected);
+    assert_eq!(snapshot(db), before, "reading changed the directory");
+}
+
+#[test]
+fn a_block_with_a_bad_meta_is_an_error_when_opened_directly() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let block = tmp.path().join("01BZJ9WJQPWHGNC2W4J9TA62KC");
+    copy_dir(&fixture_block("values"), &block);
+    let meta = std::fs::read_to_string(block.join("meta.json")).expect("meta");
+    std::fs::write(
+        block.join("meta.json"),
+        meta.replace("\"version\": 1", "\"version\": 3"),
+    )
+    .expect("write");
+    let out = tsblock(&["dump"], &block);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(out.stdout.is_empty());
+    let stderr = String::from_utf8(out.stderr).expect("utf-8");
+    assert!(
+        stderr.contains("meta.json") && stderr.contains("version 3"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn a_corrupt_block_in_a_data_dir_is_an_error_naming_the_file() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let block = tmp.path().join("01BZJ9WJQPWHGNC2W4J9TA62KC");
+    copy_dir(&fixture_block("values"), &block);
+    std::fs::write(block.join("index"), b"not an index").expect("write");
+    let out = tsblock(&["ls"], tmp.path());
+    assert_eq!(out.status.code(), Some(1));
+    let stderr = String::from_utf8(out.stderr).expect("utf-8");
+    assert!(
+        stderr.contains("index") && stderr.contains("bad magic"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn empty_data_dir_lists_only_the_header() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let out = tsblock(&["ls"], tmp.path());
+    assert!(out.status.success());
+    assert_eq!(
+        String::from_utf8(out.stdout).expect("utf-8"),
+        "BLOCK ULID   MIN TIME     MAX TIME     DURATION     NUM SAMPLES  NUM CHUNKS   NUM SERIES   SIZE\n"
+    );
+    let out = tsblock(&["dump"], tmp.path());
+    assert!(out.status.success() && out.stdout.is_empty());
+}
