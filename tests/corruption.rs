@@ -3,10 +3,49 @@
 //! error or a result: never a panic, a hang or an allocation sized by a corrupt field.
 //! Cuts must always be detected.
 
+use std::alloc::{GlobalAlloc, Layout, System};
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 use tsblock::index::Index;
 use tsblock::{Block, ReadMode};
+
+/// Records the largest single allocation, so that a corrupt length or count that sizes an
+/// allocation is caught (fixture files are all far below the limit checked at the end).
+struct LargestAllocation;
+
+static LARGEST: AtomicUsize = AtomicUsize::new(0);
+const ALLOCATION_LIMIT: usize = 16 << 20;
+
+unsafe impl GlobalAlloc for LargestAllocation {
+    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        LARGEST.fetch_max(layout.size(), Ordering::Relaxed);
+        // SAFETY: forwarded unchanged to the system allocator.
+        unsafe { System.alloc(layout) }
+    }
+
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        // SAFETY: forwarded unchanged to the system allocator.
+        unsafe { System.dealloc(ptr, layout) }
+    }
+
+    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
+        LARGEST.fetch_max(new_size, Ordering::Relaxed);
+        // SAFETY: forwarded unchanged to the system allocator.
+        unsafe { System.realloc(ptr, layout, new_size) }
+    }
+}
+
+#[global_allocator]
+static ALLOCATOR: LargestAllocation = LargestAllocation;
+
+fn assert_no_huge_allocation() {
+    let largest = LARGEST.load(Ordering::Relaxed);
+    assert!(
+        largest < ALLOCATION_LIMIT,
+        "an allocation of {largest} bytes"
+    );
+}
 
 /// xorshift64*: deterministic cases without a dependency.
 struct Rng(u64);
@@ -144,6 +183,7 @@ fn every_cut_is_an_error() {
         }
     }
     eprintln!("{cases} truncations, all detected");
+    assert_no_huge_allocation();
 }
 
 #[test]
@@ -199,6 +239,7 @@ fn flipped_bytes_give_errors_or_results_never_panics() {
         "{undetected_by_file:?}"
     );
     assert!(detected > undetected);
+    assert_no_huge_allocation();
 }
 
 #[test]
@@ -218,4 +259,5 @@ fn hostile_index_headers_do_not_allocate_or_panic() {
     f.extend_from_slice(&toc);
     f.extend_from_slice(&crc.to_be_bytes());
     assert!(Index::new(f.as_slice()).is_err());
+    assert_no_huge_allocation();
 }
