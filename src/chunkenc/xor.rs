@@ -78,7 +78,7 @@ impl<'a> XorIter<'a> {
         if w >> 12 == 0 {
             return self.br.consume(1).map_err(|e| self.eof(e));
         }
-        if w >> 11 == 0b11 {
+        let header = if w >> 11 == 0b11 {
             let leading = ((w >> 6) & 0x1f) as u8;
             let sig = match (w & 0x3f) as u8 {
                 0 => 64,
@@ -89,40 +89,55 @@ impl<'a> XorIter<'a> {
                     "XOR window: leading + significant bits exceed 64",
                 )));
             }
-            self.br.consume(13).map_err(|e| self.eof(e))?;
             self.leading = leading;
             self.trailing = 64 - leading - sig;
+            13
         } else {
-            self.br.consume(2).map_err(|e| self.eof(e))?;
-        }
+            2
+        };
         let sig = 64 - u32::from(self.leading) - u32::from(self.trailing);
-        let bits = self.br.read(sig).map_err(|e| self.eof(e))?;
-        // sig >= 1, so trailing <= 63 and the shift is in range.
+        // sig >= 1, so trailing <= 63 and the shifts below are in range.
+        let bits = if header + sig <= 57 {
+            // Header and payload in one peek.
+            let b = self.br.peek(header + sig) & (u64::MAX >> (64 - sig));
+            self.br.consume(header + sig).map_err(|e| self.eof(e))?;
+            b
+        } else {
+            self.br.consume(header).map_err(|e| self.eof(e))?;
+            self.br.read(sig).map_err(|e| self.eof(e))?
+        };
         self.v ^= bits << self.trailing;
         Ok(())
     }
 
     #[inline(always)]
     fn read_dod(&mut self) -> Result<i64, FormatError> {
-        let prefix = self.br.peek(4);
-        let (used, width) = if prefix & 0b1000 == 0 {
+        // One peek covers the prefix and a payload of up to 20 bits.
+        let w = self.br.peek(24);
+        let (used, width) = if w & (1 << 23) == 0 {
             (1, 0)
-        } else if prefix & 0b0100 == 0 {
+        } else if w & (1 << 22) == 0 {
             (2, DOD_WIDTHS[0])
-        } else if prefix & 0b0010 == 0 {
+        } else if w & (1 << 21) == 0 {
             (3, DOD_WIDTHS[1])
-        } else if prefix & 0b0001 == 0 {
+        } else if w & (1 << 20) == 0 {
             (4, DOD_WIDTHS[2])
         } else {
             (4, DOD_WIDTHS[3])
         };
-        self.br.consume(used).map_err(|e| self.eof(e))?;
         if width == 0 {
+            self.br.consume(1).map_err(|e| self.eof(e))?;
             return Ok(0);
         }
-        let bits = self.br.read(width).map_err(|e| self.eof(e))?;
+        let bits = if width < 64 {
+            self.br.consume(used + width).map_err(|e| self.eof(e))?;
+            (w >> (24 - used - width)) & ((1 << width) - 1)
+        } else {
+            self.br.consume(used).map_err(|e| self.eof(e))?;
+            return Ok(self.br.read(64).map_err(|e| self.eof(e))? as i64);
+        };
         // Prometheus's buckets are asymmetric: the pattern 100…0 means +2^(width-1).
-        if width < 64 && bits > 1 << (width - 1) {
+        if bits > 1 << (width - 1) {
             Ok(bits.wrapping_sub(1 << width) as i64)
         } else {
             Ok(bits as i64)
