@@ -15,6 +15,25 @@ pub fn crc32c(data: &[u8]) -> u32 {
     crc32c::crc32c(data)
 }
 
+/// Checks that `stored` is the CRC32C of `data`; errors name `section` and `offset`.
+#[inline]
+pub fn check_crc(
+    data: &[u8],
+    stored: u32,
+    section: Section,
+    offset: u64,
+) -> Result<(), FormatError> {
+    let computed = crc32c(data);
+    if computed != stored {
+        return Err(FormatError::new(
+            section,
+            offset,
+            FormatErrorKind::Checksum { stored, computed },
+        ));
+    }
+    Ok(())
+}
+
 /// A bounds-checked reader over a byte slice that knows where the slice sits in its file.
 #[derive(Debug, Clone)]
 pub struct Cursor<'a> {
@@ -108,6 +127,34 @@ impl<'a> Cursor<'a> {
         }
         self.pos = pos;
         Ok(())
+    }
+
+    /// Reads a big-endian magic number and checks it.
+    pub fn magic(&mut self, expected: u32) -> Result<(), FormatError> {
+        let at = self.offset();
+        let found = self.be_u32()?;
+        if found != expected {
+            return Err(FormatError::new(
+                self.section,
+                at,
+                FormatErrorKind::BadMagic { found, expected },
+            ));
+        }
+        Ok(())
+    }
+
+    /// Reads a version byte and checks that `supported` accepts it.
+    pub fn version(&mut self, supported: impl Fn(u8) -> bool) -> Result<u8, FormatError> {
+        let at = self.offset();
+        let v = self.u8()?;
+        if !supported(v) {
+            return Err(FormatError::new(
+                self.section,
+                at,
+                FormatErrorKind::UnsupportedVersion(v),
+            ));
+        }
+        Ok(v)
     }
 
     /// Reads one byte.
@@ -235,14 +282,7 @@ pub fn checked_section(
     section: Section,
 ) -> Result<(&[u8], u64), FormatError> {
     let (body, body_off, stored) = section_parts(file, offset, section)?;
-    let computed = crc32c(body);
-    if computed != stored {
-        return Err(FormatError::new(
-            section,
-            offset,
-            FormatErrorKind::Checksum { stored, computed },
-        ));
-    }
+    check_crc(body, stored, section, offset)?;
     Ok((body, body_off))
 }
 

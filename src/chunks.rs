@@ -5,7 +5,7 @@
 //! reference is `segment_index << 32 | offset`, where the index is the 0-based position of
 //! the file among the segment files sorted by name (`000001` is segment 0).
 
-use crate::bytes::{crc32c, decode_uvarint, UvarintError};
+use crate::bytes::{check_crc, decode_uvarint, UvarintError};
 use crate::chunkenc::{Chunk, Encoding};
 use crate::error::{FormatError, FormatErrorKind, Section};
 
@@ -19,25 +19,8 @@ const MAX_CHUNK_LEN_BYTES: usize = 5;
 /// Checks a segment file's header.
 pub fn check_segment_header(data: &[u8]) -> Result<(), FormatError> {
     let mut c = crate::bytes::Cursor::new(data, 0, Section::SegmentHeader);
-    let magic = c.be_u32()?;
-    if magic != SEGMENT_MAGIC {
-        return Err(FormatError::new(
-            Section::SegmentHeader,
-            0,
-            FormatErrorKind::BadMagic {
-                found: magic,
-                expected: SEGMENT_MAGIC,
-            },
-        ));
-    }
-    let version = c.u8()?;
-    if version != 1 {
-        return Err(FormatError::new(
-            Section::SegmentHeader,
-            4,
-            FormatErrorKind::UnsupportedVersion(version),
-        ));
-    }
+    c.magic(SEGMENT_MAGIC)?;
+    c.version(|v| v == 1)?;
     c.skip(3)?;
     Ok(())
 }
@@ -85,10 +68,7 @@ pub fn read_chunk(segment: &[u8], offset: u64) -> Result<Chunk<'_>, FormatError>
     let covered = rest.get(n..total - 4).unwrap_or_default();
     let stored_bytes = rest.get(total - 4..total).unwrap_or_default();
     let stored = u32::from_be_bytes(<[u8; 4]>::try_from(stored_bytes).unwrap_or_default());
-    let computed = crc32c(covered);
-    if stored != computed {
-        return Err(err(FormatErrorKind::Checksum { stored, computed }));
-    }
+    check_crc(covered, stored, Section::Chunk, offset)?;
     let (&enc, data) = covered
         .split_first()
         .ok_or_else(|| err(FormatErrorKind::Invalid("empty chunk")))?;

@@ -6,7 +6,7 @@
 
 use std::collections::HashMap;
 
-use crate::bytes::{crc32c, Cursor};
+use crate::bytes::{check_crc, Cursor};
 use crate::error::{FormatError, FormatErrorKind, Section};
 
 /// Magic number of a tombstones file.
@@ -84,25 +84,8 @@ impl Tombstones {
     /// Parses a tombstones file. An empty map means "no tombstones".
     pub fn parse(data: &[u8]) -> Result<Tombstones, FormatError> {
         let mut c = Cursor::new(data, 0, Section::Tombstones);
-        let magic = c.be_u32()?;
-        if magic != TOMBSTONES_MAGIC {
-            return Err(FormatError::new(
-                Section::Tombstones,
-                0,
-                FormatErrorKind::BadMagic {
-                    found: magic,
-                    expected: TOMBSTONES_MAGIC,
-                },
-            ));
-        }
-        let version = c.u8()?;
-        if version != 1 {
-            return Err(FormatError::new(
-                Section::Tombstones,
-                4,
-                FormatErrorKind::UnsupportedVersion(version),
-            ));
-        }
+        c.magic(TOMBSTONES_MAGIC)?;
+        c.version(|v| v == 1)?;
         let body_len = c.remaining().checked_sub(4).ok_or_else(|| {
             c.error(FormatErrorKind::Truncated {
                 needed: 4,
@@ -111,14 +94,7 @@ impl Tombstones {
         })?;
         let stones = c.bytes(body_len)?;
         let stored = c.be_u32()?;
-        let computed = crc32c(stones);
-        if stored != computed {
-            return Err(FormatError::new(
-                Section::Tombstones,
-                5,
-                FormatErrorKind::Checksum { stored, computed },
-            ));
-        }
+        check_crc(stones, stored, Section::Tombstones, 5)?;
         let mut t = Tombstones::default();
         let mut c = Cursor::new(stones, 5, Section::Tombstones);
         while !c.is_empty() {

@@ -10,6 +10,9 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use tsblock::index::Index;
 use tsblock::{Block, ReadMode};
 
+mod common;
+use common::Rng;
+
 /// Records the largest single allocation, so that a corrupt length or count that sizes an
 /// allocation is caught (fixture files are all far below the limit checked at the end).
 struct LargestAllocation;
@@ -47,22 +50,6 @@ fn assert_no_huge_allocation() {
     );
 }
 
-/// xorshift64*: deterministic cases without a dependency.
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 >> 12;
-        self.0 ^= self.0 << 25;
-        self.0 ^= self.0 >> 27;
-        self.0.wrapping_mul(0x2545_F491_4F6C_DD1D)
-    }
-
-    fn below(&mut self, n: usize) -> usize {
-        (self.next() % n.max(1) as u64) as usize
-    }
-}
-
 /// Reads everything a user can read from a block; returns the number of samples.
 fn read_everything(dir: &Path, mode: ReadMode) -> tsblock::Result<u64> {
     let block = Block::open_with(dir, mode)?;
@@ -78,7 +65,7 @@ fn read_everything(dir: &Path, mode: ReadMode) -> tsblock::Result<u64> {
 }
 
 fn block_dirs() -> Vec<PathBuf> {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("testdata/blocks");
+    let root = common::testdata().join("blocks");
     let mut dirs = Vec::new();
     for fixture in std::fs::read_dir(root).expect("testdata/blocks") {
         for block in std::fs::read_dir(fixture.expect("entry").path()).expect("fixture") {

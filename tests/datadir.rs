@@ -4,30 +4,8 @@
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
-fn fixture_block(name: &str) -> PathBuf {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("testdata/blocks")
-        .join(name);
-    std::fs::read_dir(dir)
-        .expect("fixture")
-        .next()
-        .expect("a block")
-        .expect("entry")
-        .path()
-}
-
-fn copy_dir(src: &Path, dst: &Path) {
-    std::fs::create_dir_all(dst).expect("mkdir");
-    for e in std::fs::read_dir(src).expect("read dir") {
-        let e = e.expect("entry");
-        let to = dst.join(e.file_name());
-        if e.path().is_dir() {
-            copy_dir(&e.path(), &to);
-        } else {
-            std::fs::copy(e.path(), &to).expect("copy");
-        }
-    }
-}
+mod common;
+use common::{copy_dir, fixture_block};
 
 fn tsblock(args: &[&str], path: &Path) -> Output {
     Command::new(env!("CARGO_BIN_EXE_tsblock"))
@@ -93,10 +71,8 @@ fn skips_bad_meta_ignores_non_blocks_and_warns_about_the_wal() {
 
     let out = tsblock(&["dump"], db);
     assert!(out.status.success());
-    let expected = std::fs::read(
-        Path::new(env!("CARGO_MANIFEST_DIR")).join("testdata/expected/values.dump.txt"),
-    )
-    .expect("expected");
+    let expected =
+        std::fs::read(common::testdata().join("expected/values.dump.txt")).expect("expected");
     assert_eq!(out.stdout, expected);
     assert_eq!(snapshot(db), before, "reading changed the directory");
 }

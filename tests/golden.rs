@@ -5,9 +5,8 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-fn root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("testdata")
-}
+mod common;
+use common::testdata as root;
 
 fn fixtures() -> Vec<String> {
     let mut names: Vec<String> = std::fs::read_dir(root().join("blocks"))

@@ -7,23 +7,13 @@ use std::process::Command;
 
 use tsblock::{Block, Db};
 
-fn copy_dir(src: &Path, dst: &Path) {
-    std::fs::create_dir_all(dst).expect("mkdir");
-    for e in std::fs::read_dir(src).expect("read dir") {
-        let e = e.expect("entry");
-        let to = dst.join(e.file_name());
-        if e.path().is_dir() {
-            copy_dir(&e.path(), &to);
-        } else {
-            std::fs::copy(e.path(), &to).expect("copy");
-        }
-    }
-}
+mod common;
+use common::copy_dir;
 
 /// Copies a fixture data dir and relabels the second chunk of the first multi-chunk series
 /// as a histogram chunk (fixing its CRC). Returns the data dir and that series' labels.
 fn patched_db(tmp: &Path) -> (PathBuf, String, i64) {
-    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("testdata/blocks/many-series");
+    let src = common::testdata().join("blocks/many-series");
     let db_dir = tmp.join("db");
     copy_dir(&src, &db_dir);
     let block_dir = std::fs::read_dir(&db_dir)

@@ -14,7 +14,7 @@
 mod postings;
 mod symbols;
 
-use crate::bytes::{crc32c, Cursor};
+use crate::bytes::{check_crc, Cursor};
 use crate::error::{FormatError, FormatErrorKind, Section};
 use crate::labels::Label;
 
@@ -80,14 +80,12 @@ impl Toc {
             c.be_u64()?,
         ];
         let stored = c.be_u32()?;
-        let computed = crc32c(toc.get(..48).unwrap_or_default());
-        if stored != computed {
-            return Err(FormatError::new(
-                Section::IndexToc,
-                start as u64,
-                FormatErrorKind::Checksum { stored, computed },
-            ));
-        }
+        check_crc(
+            toc.get(..48).unwrap_or_default(),
+            stored,
+            Section::IndexToc,
+            start as u64,
+        )?;
         let [symbols, series, label_indices, label_indices_table, postings, postings_table] =
             fields;
         Ok(Toc {
@@ -127,28 +125,11 @@ impl<B: AsRef<[u8]>> Index<B> {
     pub fn new(data: B) -> Result<Self, FormatError> {
         let file = data.as_ref();
         let mut c = Cursor::new(file, 0, Section::IndexHeader);
-        let magic = c.be_u32()?;
-        if magic != INDEX_MAGIC {
-            return Err(FormatError::new(
-                Section::IndexHeader,
-                0,
-                FormatErrorKind::BadMagic {
-                    found: magic,
-                    expected: INDEX_MAGIC,
-                },
-            ));
-        }
-        let version = match c.u8()? {
+        c.magic(INDEX_MAGIC)?;
+        let version = match c.version(|v| (1..=3).contains(&v))? {
             1 => IndexVersion::V1,
             2 => IndexVersion::V2,
-            3 => IndexVersion::V3,
-            v => {
-                return Err(FormatError::new(
-                    Section::IndexHeader,
-                    4,
-                    FormatErrorKind::UnsupportedVersion(v),
-                ))
-            }
+            _ => IndexVersion::V3,
         };
         let toc = Toc::parse(file)?;
         // Sections must lie between the header and the TOC.
@@ -284,14 +265,7 @@ impl<B: AsRef<[u8]>> Index<B> {
         let entry_at = c.offset();
         let entry = c.bytes(len)?;
         let stored = c.be_u32()?;
-        let computed = crc32c(entry);
-        if stored != computed {
-            return Err(FormatError::new(
-                Section::Series,
-                off,
-                FormatErrorKind::Checksum { stored, computed },
-            ));
-        }
+        check_crc(entry, stored, Section::Series, off)?;
         let mut c = Cursor::new(entry, entry_at, Section::Series);
         let n_labels = c.uvarint_len()?;
         // Each label takes at least two bytes: reject counts the entry cannot hold.
