@@ -37,7 +37,7 @@ fn corpus(kind: &str) -> Vec<Vec<u8>> {
                 };
                 app.append(t, v);
             }
-            app.into_bytes()
+            app.finish()
         })
         .collect()
 }

@@ -184,13 +184,21 @@ mod tests {
     }
 }
 
-/// MSB-first bit writer (`bstream.go`'s writing half, Prometheus 3.x semantics: no extra
-/// trailing zero byte).
+/// MSB-first bit writer (`bstream.go`'s writing half).
+///
+/// Prometheus 3.x and 2.x write identical bits, but 2.x's byte writer left one extra
+/// zero byte at the end whenever the stream's last write was whole bytes at a byte-aligned
+/// position; [`BitWriter::prometheus_2x`] reproduces that so 2.x chunks can be rewritten
+/// byte for byte.
 #[derive(Debug, Clone, Default)]
 pub struct BitWriter {
     bytes: Vec<u8>,
     /// Free bits in the last byte (0: the next bit starts a new byte).
     free: u32,
+    /// Emulate 2.x's trailing zero byte.
+    pad_2x: bool,
+    /// The last write was a multiple of 8 bits.
+    last_was_bytes: bool,
 }
 
 impl BitWriter {
@@ -203,7 +211,16 @@ impl BitWriter {
     pub fn with_prefix(prefix: &[u8]) -> Self {
         BitWriter {
             bytes: prefix.to_vec(),
-            free: 0,
+            ..Self::default()
+        }
+    }
+
+    /// Like [`with_prefix`](Self::with_prefix), but [`finish`](Self::finish) adds the
+    /// trailing zero byte Prometheus 2.x wrote.
+    pub fn prometheus_2x(prefix: &[u8]) -> Self {
+        BitWriter {
+            pad_2x: true,
+            ..Self::with_prefix(prefix)
         }
     }
 
@@ -211,6 +228,7 @@ impl BitWriter {
     #[inline]
     pub fn write_bits(&mut self, v: u64, n: u32) {
         debug_assert!(n <= 64);
+        self.last_was_bytes = n > 0 && n % 8 == 0;
         let mut left = n;
         while left > 0 {
             if self.free == 0 {
@@ -263,8 +281,11 @@ impl BitWriter {
         &mut self.bytes
     }
 
-    /// The finished stream.
-    pub fn into_bytes(self) -> Vec<u8> {
+    /// The finished stream (with 2.x's trailing zero byte where that writer left one).
+    pub fn finish(mut self) -> Vec<u8> {
+        if self.pad_2x && self.last_was_bytes && self.free == 0 {
+            self.bytes.push(0);
+        }
         self.bytes
     }
 }

@@ -224,10 +224,20 @@ impl Default for XorAppender {
 }
 
 impl XorAppender {
-    /// An empty chunk.
+    /// An empty chunk, written as Prometheus 3.x does.
     pub fn new() -> Self {
+        Self::with_writer(BitWriter::with_prefix(&[0, 0]))
+    }
+
+    /// An empty chunk whose final bytes follow Prometheus 2.x (an extra zero byte after a
+    /// byte-aligned final write), for byte-identical copies of 2.x blocks.
+    pub fn prometheus_2x() -> Self {
+        Self::with_writer(BitWriter::prometheus_2x(&[0, 0]))
+    }
+
+    fn with_writer(bw: BitWriter) -> Self {
         XorAppender {
-            bw: BitWriter::with_prefix(&[0, 0]),
+            bw,
             num: 0,
             t: 0,
             t_delta: 0,
@@ -320,14 +330,20 @@ impl XorAppender {
         self.bw.write_bits(delta >> trailing, sig);
     }
 
-    /// The chunk bytes so far (valid after every append).
-    pub fn bytes(&self) -> &[u8] {
-        self.bw.bytes()
+    /// Size of the chunk so far in bytes (3.x layout), as Prometheus checks it against
+    /// its per-chunk byte limit.
+    pub fn len(&self) -> usize {
+        self.bw.bytes().len()
+    }
+
+    /// True before the first append.
+    pub fn is_empty(&self) -> bool {
+        self.num == 0
     }
 
     /// The finished chunk bytes.
-    pub fn into_bytes(self) -> Vec<u8> {
-        self.bw.into_bytes()
+    pub fn finish(self) -> Vec<u8> {
+        self.bw.finish()
     }
 }
 
@@ -400,7 +416,7 @@ mod tests {
         for &(t, v) in samples {
             assert!(a.append(t, f64::from_bits(v)));
         }
-        a.into_bytes()
+        a.finish()
     }
 
     #[test]
@@ -416,11 +432,23 @@ mod tests {
             0xff, 0x20, 0xfa, 0x36, 0x03,
         ];
         assert_eq!(encode(&samples), expect);
-        // 3.x one-sample chunk: no trailing pad byte.
+        // 3.x one-sample chunk: no trailing pad byte; 2.x has one.
         assert_eq!(
             encode(&[(8000000, 7f64.to_bits())]),
             [0x00, 0x01, 0x80, 0xc8, 0xd0, 0x07, 0x40, 0x1c, 0, 0, 0, 0, 0, 0]
         );
+        let mut a = XorAppender::prometheus_2x();
+        a.append(8000000, 7.0);
+        assert_eq!(
+            a.finish(),
+            [0x00, 0x01, 0x80, 0xc8, 0xd0, 0x07, 0x40, 0x1c, 0, 0, 0, 0, 0, 0, 0]
+        );
+        // The worked example ends unaligned: no pad in either version.
+        let mut a = XorAppender::prometheus_2x();
+        for &(t, v) in &samples {
+            a.append(t, f64::from_bits(v));
+        }
+        assert_eq!(a.finish(), expect);
     }
 
     #[test]

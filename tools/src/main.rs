@@ -1,0 +1,5 @@
+//! `tsblock-write`: write Prometheus TSDB blocks from OpenMetrics text or a JSON fixture spec.
+
+mod openmetrics;
+
+fn main() {}

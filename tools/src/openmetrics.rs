@@ -1,0 +1,1 @@
+//! OpenMetrics text parsing (placeholder until the parser lands).
