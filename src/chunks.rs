@@ -5,6 +5,10 @@
 //! reference is `segment_index << 32 | offset`, where the index is the 0-based position of
 //! the file among the segment files sorted by name (`000001` is segment 0).
 
+use std::fs::File;
+use std::io::{self, BufWriter, Write};
+use std::path::{Path, PathBuf};
+
 use crate::bytes::{check_crc, decode_uvarint, UvarintError};
 use crate::chunkenc::{Chunk, Encoding};
 use crate::error::{FormatError, FormatErrorKind, Section};
@@ -86,6 +90,126 @@ pub fn data_offset(segment: &[u8], offset: u64) -> u64 {
         .and_then(|r| decode_uvarint(r.get(..MAX_CHUNK_LEN_BYTES.min(r.len()))?).ok())
         .map_or(0, |(_, n)| n);
     offset + n as u64 + 1
+}
+
+/// Segment size Prometheus cuts at (`DefaultChunkSegmentSize`).
+pub const DEFAULT_SEGMENT_SIZE: u64 = 512 << 20;
+/// Bytes a chunk's length field may take, counted in full when sizing segments.
+const MAX_LEN_FIELD: u64 = 5;
+
+/// Writes the chunk segment files of a block (`chunks/000001`, …), cutting a new segment
+/// where Prometheus's `chunks.Writer` does: the chunks of one series go into the current
+/// segment unless they would overflow it.
+#[derive(Debug)]
+pub struct SegmentWriter {
+    dir: PathBuf,
+    segment_size: u64,
+    current: Option<(PathBuf, BufWriter<File>)>,
+    written: Vec<PathBuf>,
+    /// Bytes in the current segment.
+    n: u64,
+    /// 0-based index of the current segment.
+    seq: u64,
+}
+
+impl SegmentWriter {
+    /// A writer into `dir` (the block's `chunks/`, which must exist). `segment_size` is
+    /// capped below 4 GiB, as chunk offsets are 32-bit.
+    pub fn new(dir: &Path, segment_size: u64) -> Self {
+        SegmentWriter {
+            dir: dir.to_path_buf(),
+            segment_size: segment_size.clamp(SEGMENT_HEADER_LEN as u64 + 1, u64::from(u32::MAX)),
+            current: None,
+            written: Vec::new(),
+            n: 0,
+            seq: 0,
+        }
+    }
+
+    fn cut(&mut self) -> io::Result<()> {
+        self.close_current()?;
+        let index = self.written.len() as u64;
+        let path = self.dir.join(format!("{:06}", index + 1));
+        let mut f = BufWriter::with_capacity(1 << 16, File::create(&path)?);
+        f.write_all(&SEGMENT_MAGIC.to_be_bytes())?;
+        f.write_all(&[1, 0, 0, 0])?;
+        self.written.push(path.clone());
+        self.current = Some((path, f));
+        self.n = SEGMENT_HEADER_LEN as u64;
+        self.seq = index;
+        Ok(())
+    }
+
+    fn close_current(&mut self) -> io::Result<()> {
+        if let Some((_, f)) = self.current.take() {
+            let f = f.into_inner().map_err(|e| e.into_error())?;
+            f.sync_all()?;
+        }
+        Ok(())
+    }
+
+    /// Writes the chunks of one series, appending their references to `refs`.
+    pub fn write_series(&mut self, chunks: &[(Encoding, &[u8])], refs: &mut Vec<u64>) -> io::Result<()> {
+        let size = |data: &[u8]| MAX_LEN_FIELD + 1 + data.len() as u64 + 4;
+        // Split into batches that fit a segment; the first may join the current segment.
+        let mut batch_size = 0u64;
+        let mut first = true;
+        let mut starts = vec![0usize];
+        for (i, (_, data)) in chunks.iter().enumerate() {
+            let s = size(data);
+            batch_size += s;
+            let mut cut = i != 0 && batch_size + SEGMENT_HEADER_LEN as u64 > self.segment_size;
+            if first && self.n > SEGMENT_HEADER_LEN as u64 {
+                cut = batch_size + self.n > self.segment_size;
+                if cut {
+                    first = false;
+                }
+            }
+            if cut {
+                starts.push(i);
+                batch_size = s;
+            }
+        }
+        if self.current.is_none() {
+            self.cut()?;
+        }
+        starts.push(chunks.len());
+        for (b, w) in starts.windows(2).enumerate() {
+            // Every batch after the first starts a new segment (the first may be empty
+            // when even one chunk would overflow the current segment).
+            if b > 0 {
+                self.cut()?;
+            }
+            for (enc, data) in chunks.get(w[0]..w[1]).unwrap_or_default() {
+                refs.push(self.seq << 32 | self.n);
+                let mut head = [0u8; 11];
+                let mut len = data.len() as u64;
+                let mut k = 0;
+                while len >= 0x80 {
+                    head[k] = len as u8 | 0x80;
+                    len >>= 7;
+                    k += 1;
+                }
+                head[k] = len as u8;
+                head[k + 1] = enc.byte();
+                let crc = crc32c::crc32c_append(crc32c::crc32c(&[enc.byte()]), data);
+                let Some((_, f)) = self.current.as_mut() else {
+                    return Err(io::Error::other("no segment open"));
+                };
+                f.write_all(&head[..k + 2])?;
+                f.write_all(data)?;
+                f.write_all(&crc.to_be_bytes())?;
+                self.n += (k + 2 + data.len() + 4) as u64;
+            }
+        }
+        Ok(())
+    }
+
+    /// Flushes and fsyncs; returns the segment files written.
+    pub fn finish(mut self) -> io::Result<Vec<PathBuf>> {
+        self.close_current()?;
+        Ok(std::mem::take(&mut self.written))
+    }
 }
 
 #[cfg(test)]

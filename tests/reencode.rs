@@ -39,3 +39,26 @@ fn fixture_chunks_reencode_byte_for_byte() {
     eprintln!("{chunks} chunks re-encoded, {padded} with 2.x's trailing byte");
     assert!(chunks > 100 && padded > 0);
 }
+
+#[test]
+fn fixture_indexes_rewrite_byte_for_byte() {
+    use tsblock::index::IndexWriter;
+    let mut n = 0;
+    for fixture in std::fs::read_dir(common::testdata().join("blocks")).expect("blocks") {
+        let db = Db::open(fixture.expect("entry").path()).expect("open");
+        for block in db.blocks() {
+            let index = block.index();
+            let mut w = IndexWriter::new(Vec::new()).expect("writer");
+            let symbols: Vec<&[u8]> = index.symbols().map(|s| s.expect("symbol")).collect();
+            w.add_symbols(symbols).expect("symbols");
+            for s in block.series().expect("series") {
+                let s = s.expect("series");
+                w.add_series(&s.labels, &s.chunks).expect("add series");
+            }
+            let bytes = w.finish().expect("finish");
+            assert!(bytes == index.bytes(), "{} differs", block.dir().display());
+            n += 1;
+        }
+    }
+    assert!(n >= 8, "{n}");
+}

@@ -12,6 +12,7 @@
 //! [`Index::verify`] checks everything.
 
 mod postings;
+mod writer;
 mod symbols;
 
 use crate::bytes::{check_crc, Cursor};
@@ -20,6 +21,7 @@ use crate::labels::Label;
 
 pub use postings::Postings;
 use postings::PostingsTable;
+pub use writer::{IndexWriteError, IndexWriter};
 use symbols::Symbols;
 
 /// Magic number at the start of an index file.
