@@ -149,7 +149,11 @@ impl SegmentWriter {
     }
 
     /// Writes the chunks of one series, appending their references to `refs`.
-    pub fn write_series(&mut self, chunks: &[(Encoding, &[u8])], refs: &mut Vec<u64>) -> io::Result<()> {
+    pub fn write_series(
+        &mut self,
+        chunks: &[(Encoding, &[u8])],
+        refs: &mut Vec<u64>,
+    ) -> io::Result<()> {
         let size = |data: &[u8]| MAX_LEN_FIELD + 1 + data.len() as u64 + 4;
         // Split into batches that fit a segment; the first may join the current segment.
         let mut batch_size = 0u64;

@@ -41,6 +41,8 @@ pub mod meta;
 pub mod query;
 pub mod source;
 pub mod tombstones;
+pub mod ulid;
+pub mod writer;
 
 pub use block::Block;
 pub use db::{Db, Warning};

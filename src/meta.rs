@@ -128,6 +128,21 @@ impl BlockMeta {
     }
 }
 
+impl BlockMeta {
+    /// Serialises as Go's `json.MarshalIndent(meta, "", "\t")`: tab indentation, Go's
+    /// field order, zero stats omitted, no trailing newline.
+    pub fn to_json(&self) -> Vec<u8> {
+        let mut out = Vec::with_capacity(512);
+        let fmt = serde_json::ser::PrettyFormatter::with_indent(b"\t");
+        let mut ser = serde_json::Serializer::with_formatter(&mut out, fmt);
+        // Serialising plain data into a Vec cannot fail.
+        if self.serialize(&mut ser).is_err() {
+            out.clear();
+        }
+        out
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -153,6 +168,13 @@ mod tests {
         assert_eq!(m.compaction.parents[0].max_time, 2);
         assert!(m.compaction.deletable && m.compaction.failed);
         assert_eq!(m.version, 1);
+    }
+
+    #[test]
+    fn writes_what_go_writes() {
+        let go = "{\n\t\"ulid\": \"01M8D5TJ7JRSF0GG24MF5R0D4M\",\n\t\"minTime\": 1699999800000,\n\t\"maxTime\": 1700004285001,\n\t\"stats\": {\n\t\t\"numSamples\": 2700,\n\t\t\"numSeries\": 9,\n\t\t\"numChunks\": 27,\n\t\t\"numTombstones\": 8\n\t},\n\t\"compaction\": {\n\t\t\"level\": 1,\n\t\t\"sources\": [\n\t\t\t\"01M8D5TJ7JRSF0GG24MF5R0D4M\"\n\t\t]\n\t},\n\t\"version\": 1\n}";
+        let meta = BlockMeta::from_slice(go.as_bytes()).unwrap();
+        assert_eq!(String::from_utf8(meta.to_json()).unwrap(), go);
     }
 
     #[test]

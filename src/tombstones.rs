@@ -110,6 +110,38 @@ impl Tombstones {
         Ok(t)
     }
 
+    /// Adds a deleted interval for a series.
+    pub fn add(&mut self, series_ref: u64, interval: Interval) {
+        self.by_series.entry(series_ref).or_default().add(interval);
+        self.stones = self
+            .by_series
+            .values()
+            .map(|iv| iv.as_slice().len() as u64)
+            .sum();
+    }
+
+    /// Encodes a tombstones file: one stone per merged interval, ordered by series and
+    /// time (Prometheus writes them in map order; readers accept any order).
+    pub fn encode(&self) -> Vec<u8> {
+        let mut series: Vec<_> = self.by_series.iter().collect();
+        series.sort_by_key(|(r, _)| **r);
+        let mut out = Vec::new();
+        out.extend_from_slice(&TOMBSTONES_MAGIC.to_be_bytes());
+        out.push(1);
+        let mut b = crate::chunkenc::BitWriter::new();
+        for (r, ivs) in series {
+            for iv in ivs.as_slice() {
+                b.write_uvarint(*r);
+                b.write_varint(iv.min);
+                b.write_varint(iv.max);
+            }
+        }
+        let stones = b.finish();
+        out.extend_from_slice(&stones);
+        out.extend_from_slice(&crate::bytes::crc32c(&stones).to_be_bytes());
+        out
+    }
+
     /// Deleted intervals of a series, if any.
     pub fn get(&self, series_ref: u64) -> Option<&Intervals> {
         self.by_series.get(&series_ref)
@@ -167,6 +199,39 @@ mod tests {
             d[i] ^= 0x04;
             assert!(Tombstones::parse(&d).is_err(), "{i}");
         }
+    }
+
+    #[test]
+    fn encode_round_trips() {
+        let mut t = Tombstones::default();
+        t.add(
+            7,
+            Interval {
+                min: 300000,
+                max: 400000,
+            },
+        );
+        t.add(
+            7,
+            Interval {
+                min: 100000,
+                max: 200500,
+            },
+        );
+        t.add(
+            1,
+            Interval {
+                min: i64::MIN,
+                max: -5,
+            },
+        );
+        let back = Tombstones::parse(&t.encode()).unwrap();
+        assert_eq!(back, t);
+        assert_eq!(back.num_stones(), 3);
+        assert_eq!(
+            Tombstones::default().encode(),
+            [0x01, 0x30, 0xba, 0x30, 0x01, 0, 0, 0, 0]
+        );
     }
 
     #[test]

@@ -12,8 +12,8 @@
 //! [`Index::verify`] checks everything.
 
 mod postings;
-mod writer;
 mod symbols;
+mod writer;
 
 use crate::bytes::{check_crc, Cursor};
 use crate::error::{FormatError, FormatErrorKind, Section};
@@ -21,8 +21,8 @@ use crate::labels::Label;
 
 pub use postings::Postings;
 use postings::PostingsTable;
-pub use writer::{IndexWriteError, IndexWriter};
 use symbols::Symbols;
+pub use writer::{IndexWriteError, IndexWriter};
 
 /// Magic number at the start of an index file.
 pub const INDEX_MAGIC: u32 = 0xBAAA_D700;

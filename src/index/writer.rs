@@ -106,7 +106,8 @@ impl<W: Write> IndexWriter<W> {
 
     /// Writes `len <4b> | body | CRC32C(body)`.
     fn write_section(&mut self, body: &[u8]) -> Result<(), IndexWriteError> {
-        let len = u32::try_from(body.len()).map_err(|_| IndexWriteError::TooLarge("section over 4 GiB"))?;
+        let len = u32::try_from(body.len())
+            .map_err(|_| IndexWriteError::TooLarge("section over 4 GiB"))?;
         self.write(&len.to_be_bytes())?;
         self.write(body)?;
         self.write(&crc32c(body).to_be_bytes())?;
@@ -115,7 +116,10 @@ impl<W: Write> IndexWriter<W> {
 
     /// Writes the symbol table: every label name and value, strictly ascending bytewise.
     /// Prometheus also includes the empty string.
-    pub fn add_symbols<'s>(&mut self, symbols: impl IntoIterator<Item = &'s [u8]>) -> Result<(), IndexWriteError> {
+    pub fn add_symbols<'s>(
+        &mut self,
+        symbols: impl IntoIterator<Item = &'s [u8]>,
+    ) -> Result<(), IndexWriteError> {
         self.toc.symbols = self.pos;
         let mut body = Vec::new();
         body.extend_from_slice(&[0; 4]);
@@ -127,7 +131,9 @@ impl<W: Write> IndexWriter<W> {
             }
             put_str(&mut body, s);
             self.symbols.insert(s.into(), n);
-            n = n.checked_add(1).ok_or(IndexWriteError::TooLarge("more than 2^32 symbols"))?;
+            n = n
+                .checked_add(1)
+                .ok_or(IndexWriteError::TooLarge("more than 2^32 symbols"))?;
             prev = Some(s);
         }
         body[..4].copy_from_slice(&n.to_be_bytes());
@@ -141,9 +147,14 @@ impl<W: Write> IndexWriter<W> {
             .ok_or_else(|| IndexWriteError::MissingSymbol(String::from_utf8_lossy(s).into_owned()))
     }
 
-    /// Writes one series. Series must come in strictly ascending label order; chunk metas
-    /// in time order with inclusive bounds.
-    pub fn add_series(&mut self, labels: &[Label<'_>], chunks: &[ChunkMeta]) -> Result<(), IndexWriteError> {
+    /// Writes one series and returns its reference (what postings and tombstones use).
+    /// Series must come in strictly ascending label order; chunk metas in time order with
+    /// inclusive bounds.
+    pub fn add_series(
+        &mut self,
+        labels: &[Label<'_>],
+        chunks: &[ChunkMeta],
+    ) -> Result<u64, IndexWriteError> {
         let describe = || {
             let mut out = Vec::new();
             crate::labels::push_string(&mut out, labels);
@@ -163,7 +174,8 @@ impl<W: Write> IndexWriter<W> {
             self.toc.series = self.pos;
         }
         self.pad(16)?;
-        let id = u32::try_from(self.pos / 16).map_err(|_| IndexWriteError::TooLarge("series section over 64 GiB"))?;
+        let id = u32::try_from(self.pos / 16)
+            .map_err(|_| IndexWriteError::TooLarge("series section over 64 GiB"))?;
 
         let mut body = std::mem::take(&mut self.buf);
         body.clear();
@@ -201,7 +213,7 @@ impl<W: Write> IndexWriter<W> {
         }
         self.all.push(id);
         self.last = Some(refs);
-        Ok(())
+        Ok(u64::from(id))
     }
 
     /// Writes label indices, postings, the label offset table, the postings offset table
@@ -230,10 +242,13 @@ impl<W: Write> IndexWriter<W> {
         }
         // Postings: the all-series list under ("", "") first, then every pair in order.
         self.toc.postings = self.pos;
-        let mut offsets: Vec<(Option<(u32, u32)>, u64)> = Vec::with_capacity(self.postings.len() + 1);
+        let mut offsets: Vec<(Option<(u32, u32)>, u64)> =
+            Vec::with_capacity(self.postings.len() + 1);
         let all = std::mem::take(&mut self.all);
         let postings = std::mem::take(&mut self.postings);
-        for (key, ids) in std::iter::once((None, &all)).chain(postings.iter().map(|(k, v)| (Some(*k), v))) {
+        for (key, ids) in
+            std::iter::once((None, &all)).chain(postings.iter().map(|(k, v)| (Some(*k), v)))
+        {
             self.pad(4)?;
             offsets.push((key, self.pos));
             let mut body = Vec::with_capacity(4 + 4 * ids.len());
