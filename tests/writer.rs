@@ -244,7 +244,10 @@ mod roundtrip {
         ]
     }
 
-    fn series() -> impl Strategy<Value = (Vec<(String, String)>, i64, Vec<(i64, u64)>)> {
+    /// Labels, start time, (time step, value bits) pairs.
+    type SeriesCase = (Labels, i64, Vec<(i64, u64)>);
+
+    fn series() -> impl Strategy<Value = SeriesCase> {
         (
             proptest::collection::vec((label_string(), label_string()), 1..5),
             -(1i64 << 50)..(1i64 << 50),
