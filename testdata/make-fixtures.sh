@@ -4,7 +4,8 @@
 #   blocks/<name>/   promtool tsdb create-blocks-from openmetrics [inputs/<name>.args] ...
 #   blocks/tombstones/  a copy of blocks/tombstones-base/ after admin-API deletions made
 #                       by a real Prometheus server (inputs/tombstones.deletions)
-#   expected/<name>.{dump,list,list-r}.txt  and, for a few fixtures, .dump-range.{args,txt}
+#   expected/<name>.{dump,list,list-r}.txt  and, for a few fixtures, .dump-range.{args,txt},
+#                    for every block directory, including those tsblock-write made
 #
 # Needs: promtool and prometheus 2.42 (Debian: apt-get install -y prometheus), python3.
 # Block ULIDs (directory names, meta.json) change on every run; nothing else should.
@@ -174,13 +175,25 @@ print("&".join(urllib.parse.quote(k, safe="") + "=" + urllib.parse.quote(v, safe
 EOF
 }
 
+# `make-fixtures.sh --expected NAME…` only rewrites expected/NAME.* from blocks/NAME.
+if [ "${1:-}" = --expected ]; then
+    shift
+    for name in "$@"; do
+        write_expected "$name"
+    done
+    exit 0
+fi
+
 python3 gen-inputs.py
 mkdir -p blocks expected
-rm -rf blocks/* expected/*
+# Only the fixtures made here are replaced; blocks/spec-* come from tsblock-write
+# (tools/regen-testdata.sh) and only get their expected outputs from promtool here.
 for input in inputs/*.om; do
     name=$(basename "$input" .om)
+    rm -rf "blocks/$name" "expected/$name".*
     make_from_input "$name"
 done
+rm -rf expected/tombstones.*
 make_tombstones
 for dir in blocks/*/; do
     write_expected "$(basename "$dir")"

@@ -11,7 +11,13 @@ mod common;
 fn fixture_chunks_reencode_byte_for_byte() {
     let (mut chunks, mut padded) = (0, 0);
     for fixture in std::fs::read_dir(common::testdata().join("blocks")).expect("blocks") {
-        let db = Db::open(fixture.expect("entry").path()).expect("open");
+        let fixture = fixture.expect("entry").path();
+        // spec-* fixtures were written by tsblock-write with 3.x chunks.
+        let made_by_3x = fixture
+            .file_name()
+            .and_then(|n| n.to_str())
+            .is_some_and(|n| n.starts_with("spec-"));
+        let db = Db::open(&fixture).expect("open");
         for block in db.blocks() {
             for series in block.series().expect("series") {
                 for meta in series.expect("series").chunks {
@@ -25,6 +31,10 @@ fn fixture_chunks_reencode_byte_for_byte() {
                         v3.append(t, v);
                     }
                     let (v2, v3) = (v2.finish(), v3.finish());
+                    if made_by_3x {
+                        assert_eq!(v3, chunk.data, "chunk {:#x}", meta.chunk_ref);
+                        continue;
+                    }
                     assert_eq!(v2, chunk.data, "chunk {:#x}", meta.chunk_ref);
                     if v3.len() < v2.len() {
                         assert_eq!(v2.last(), Some(&0));
@@ -48,6 +58,7 @@ fn fixture_indexes_rewrite_byte_for_byte() {
         let db = Db::open(fixture.expect("entry").path()).expect("open");
         for block in db.blocks() {
             let index = block.index();
+            // (spec-* indexes come from our own writer; rewriting them checks determinism.)
             let mut w = IndexWriter::new(Vec::new()).expect("writer");
             let symbols: Vec<&[u8]> = index.symbols().map(|s| s.expect("symbol")).collect();
             w.add_symbols(symbols).expect("symbols");

@@ -1,5 +1,304 @@
-//! `tsblock-write`: write Prometheus TSDB blocks from OpenMetrics text or a JSON fixture spec.
+//! `tsblock-write`: write Prometheus TSDB blocks from OpenMetrics text (as `promtool tsdb
+//! create-blocks-from openmetrics` does) or from a JSON fixture spec.
+//!
+//! Blocks are first written into a staging directory inside OUTDIR and moved into place
+//! only when everything succeeded, so malformed input leaves OUTDIR as it was.
 
+mod backfill;
 mod openmetrics;
+mod spec;
 
-fn main() {}
+use std::io::{self, Write};
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand, ValueEnum};
+use tsblock::meta::BlockMeta;
+use tsblock::writer::Flavor;
+
+/// Write Prometheus TSDB blocks that promtool and Prometheus read.
+#[derive(Debug, Parser)]
+#[command(name = "tsblock-write", version, about, long_about = None)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+enum FlavorArg {
+    /// Prometheus 3.x chunks (1024-byte cap, no trailing pad byte).
+    Prometheus3,
+    /// Prometheus 2.x chunks: byte-identical to what promtool 2.42 writes.
+    Prometheus2,
+}
+
+impl From<FlavorArg> for Flavor {
+    fn from(f: FlavorArg) -> Flavor {
+        match f {
+            FlavorArg::Prometheus3 => Flavor::Prometheus3,
+            FlavorArg::Prometheus2 => Flavor::Prometheus2,
+        }
+    }
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Blocks from OpenMetrics text, split and aligned like `promtool tsdb
+    /// create-blocks-from openmetrics`.
+    Openmetrics {
+        /// OpenMetrics file, or `-` for standard input.
+        input: PathBuf,
+        /// Directory for the blocks (created if missing).
+        outdir: PathBuf,
+        /// Longest block: the largest 2h × 3^k not above it is used (e.g. 2h, 6h, 18h).
+        #[arg(long, default_value = "2h", value_parser = parse_duration)]
+        max_block_duration: i64,
+        /// Whose chunk layout to reproduce.
+        #[arg(long, value_enum, default_value = "prometheus3")]
+        flavor: FlavorArg,
+        /// Do not print the blocks written.
+        #[arg(short, long)]
+        quiet: bool,
+    },
+    /// One block from a JSON fixture spec (series, generators, deletions).
+    Json {
+        /// The spec file, or `-` for standard input.
+        spec: PathBuf,
+        /// Directory for the block (created if missing).
+        outdir: PathBuf,
+        /// Seed for the generators (overrides the spec's); also fixes the ULID.
+        #[arg(long)]
+        seed: Option<u64>,
+        /// The block's ULID (overrides the spec's).
+        #[arg(long)]
+        ulid: Option<String>,
+        /// Whose chunk layout to reproduce (overrides the spec's).
+        #[arg(long, value_enum)]
+        flavor: Option<FlavorArg>,
+        /// Do not print the block written.
+        #[arg(short, long)]
+        quiet: bool,
+    },
+}
+
+/// A Prometheus duration: `1h30m`, `2h`, `90s`, `500ms`, `1d`, `1w`, `1y`.
+fn parse_duration(s: &str) -> Result<i64, String> {
+    let bad = || format!("invalid duration {s:?} (e.g. 2h, 1h30m, 1d, 1w)");
+    let mut rest = s;
+    let mut total: i64 = 0;
+    if rest.is_empty() {
+        return Err(bad());
+    }
+    while !rest.is_empty() {
+        let digits = rest.bytes().take_while(u8::is_ascii_digit).count();
+        if digits == 0 {
+            return Err(bad());
+        }
+        let n: i64 = rest[..digits].parse().map_err(|_| bad())?;
+        rest = &rest[digits..];
+        let unit = ["ms", "s", "m", "h", "d", "w", "y"]
+            .into_iter()
+            .find(|u| rest.starts_with(u))
+            .ok_or_else(bad)?;
+        rest = &rest[unit.len()..];
+        let ms = match unit {
+            "ms" => 1,
+            "s" => 1000,
+            "m" => 60_000,
+            "h" => 3_600_000,
+            "d" => 86_400_000,
+            "w" => 7 * 86_400_000,
+            _ => 365 * 86_400_000,
+        };
+        total = n
+            .checked_mul(ms)
+            .and_then(|v| total.checked_add(v))
+            .ok_or_else(bad)?;
+    }
+    Ok(total)
+}
+
+/// A failure, printed as `tsblock-write: …`.
+#[derive(Debug)]
+pub struct Failure(pub String);
+
+impl<E: std::fmt::Display> From<E> for Failure {
+    fn from(e: E) -> Self {
+        Failure(e.to_string())
+    }
+}
+
+/// A staging directory inside OUTDIR whose blocks are moved into OUTDIR on success and
+/// which is removed in every case.
+struct Staging {
+    dir: PathBuf,
+    outdir: PathBuf,
+}
+
+impl Staging {
+    fn new(outdir: &Path) -> Result<Staging, Failure> {
+        std::fs::create_dir_all(outdir)
+            .map_err(|e| Failure(format!("{}: {e}", outdir.display())))?;
+        // Not a ULID, so Prometheus and tsblock ignore it.
+        let dir = outdir.join(format!(".tsblock-write-{}", std::process::id()));
+        std::fs::create_dir(&dir).map_err(|e| Failure(format!("{}: {e}", dir.display())))?;
+        Ok(Staging {
+            dir,
+            outdir: outdir.to_path_buf(),
+        })
+    }
+
+    /// Moves the finished blocks into OUTDIR.
+    fn commit(&self, blocks: &[BlockMeta]) -> Result<(), Failure> {
+        for b in blocks {
+            let from = self.dir.join(&b.ulid);
+            let to = self.outdir.join(&b.ulid);
+            std::fs::rename(&from, &to).map_err(|e| Failure(format!("{}: {e}", to.display())))?;
+        }
+        std::fs::File::open(&self.outdir)
+            .and_then(|d| d.sync_all())
+            .map_err(|e| Failure(format!("{}: {e}", self.outdir.display())))
+    }
+}
+
+impl Drop for Staging {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
+/// Maps an input file. Standard input (`-`) is first copied into a file in the staging
+/// directory, so that neither input grows this process's memory.
+fn read_input(path: &Path, staging: &Staging) -> Result<tsblock::source::Source, Failure> {
+    let path = if path == Path::new("-") {
+        let spool = staging.dir.join("stdin");
+        let mut f = std::fs::File::create(&spool)
+            .map_err(|e| Failure(format!("{}: {e}", spool.display())))?;
+        io::copy(&mut io::stdin().lock(), &mut f)
+            .map_err(|e| Failure(format!("standard input: {e}")))?;
+        spool
+    } else {
+        path.to_path_buf()
+    };
+    tsblock::source::Source::open(&path, tsblock::ReadMode::Mmap)
+        .map_err(|e| Failure(e.to_string()))
+}
+
+fn input_name(path: &Path) -> String {
+    if path == Path::new("-") {
+        "standard input".to_string()
+    } else {
+        path.display().to_string()
+    }
+}
+
+fn print_blocks(blocks: &[BlockMeta]) -> io::Result<()> {
+    let mut rows = vec![[
+        "BLOCK ULID",
+        "MIN TIME",
+        "MAX TIME",
+        "DURATION",
+        "NUM SAMPLES",
+        "NUM CHUNKS",
+        "NUM SERIES",
+    ]
+    .iter()
+    .map(|s| s.to_string())
+    .collect::<Vec<_>>()];
+    for m in blocks {
+        let mut d = Vec::new();
+        tsblock::gofmt::push_duration(&mut d, m.max_time.wrapping_sub(m.min_time));
+        rows.push(vec![
+            m.ulid.clone(),
+            m.min_time.to_string(),
+            m.max_time.to_string(),
+            String::from_utf8_lossy(&d).into_owned(),
+            m.stats.num_samples.to_string(),
+            m.stats.num_chunks.to_string(),
+            m.stats.num_series.to_string(),
+        ]);
+    }
+    let mut out = io::stdout().lock();
+    out.write_all(&tsblock::gofmt::format_tab_table(&rows))?;
+    out.flush()
+}
+
+fn run(cli: Cli) -> Result<(), Failure> {
+    match cli.command {
+        Command::Openmetrics {
+            input,
+            outdir,
+            max_block_duration,
+            flavor,
+            quiet,
+        } => {
+            let staging = Staging::new(&outdir)?;
+            let data = read_input(&input, &staging)?;
+            let name = input_name(&input);
+            let blocks = backfill::openmetrics(
+                &data,
+                &name,
+                max_block_duration,
+                flavor.into(),
+                &staging.dir,
+            )?;
+            staging.commit(&blocks)?;
+            if !quiet {
+                print_blocks(&blocks)?;
+            }
+        }
+        Command::Json {
+            spec,
+            outdir,
+            seed,
+            ulid,
+            flavor,
+            quiet,
+        } => {
+            let staging = Staging::new(&outdir)?;
+            let data = read_input(&spec, &staging)?;
+            let name = input_name(&spec);
+            let block = backfill::json(
+                &data,
+                &name,
+                seed,
+                ulid.as_deref(),
+                flavor.map(Flavor::from),
+                &staging.dir,
+            )?;
+            staging.commit(std::slice::from_ref(&block))?;
+            if !quiet {
+                print_blocks(std::slice::from_ref(&block))?;
+            }
+        }
+    }
+    Ok(())
+}
+
+fn main() -> ExitCode {
+    match run(Cli::parse()) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(Failure(msg)) => {
+            eprintln!("tsblock-write: {msg}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn durations() {
+        assert_eq!(parse_duration("2h"), Ok(7_200_000));
+        assert_eq!(parse_duration("1h30m"), Ok(5_400_000));
+        assert_eq!(parse_duration("500ms"), Ok(500));
+        assert_eq!(parse_duration("1d"), Ok(86_400_000));
+        assert_eq!(parse_duration("1w"), Ok(604_800_000));
+        assert!(parse_duration("").is_err());
+        assert!(parse_duration("2").is_err());
+        assert!(parse_duration("h").is_err());
+        assert!(parse_duration("99999999999999999y").is_err());
+    }
+}

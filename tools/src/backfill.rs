@@ -1,0 +1,214 @@
+//! Turning inputs into blocks.
+
+use std::collections::BTreeSet;
+use std::path::Path;
+
+use tsblock::meta::BlockMeta;
+use tsblock::tombstones::Interval;
+use tsblock::ulid::Ulid;
+use tsblock::writer::{
+    normalize_labels, BlockWriter, BlockWriterOptions, Flavor, Labels, DEFAULT_BLOCK_DURATION,
+};
+
+use crate::openmetrics::Parser;
+use crate::spec::{expand_labels, Rng, Spec};
+use crate::Failure;
+
+/// promtool's `getCompatibleBlockDuration`: the largest of 2h × 3^k (k < 10) not above
+/// `max`, and 2h when `max` is smaller.
+pub fn block_duration(max: i64) -> i64 {
+    let ranges: Vec<i64> =
+        std::iter::successors(Some(DEFAULT_BLOCK_DURATION), |r| r.checked_mul(3))
+            .take(10)
+            .collect();
+    if max <= DEFAULT_BLOCK_DURATION {
+        return DEFAULT_BLOCK_DURATION;
+    }
+    ranges
+        .iter()
+        .rev()
+        .find(|&&r| r <= max)
+        .copied()
+        .unwrap_or(DEFAULT_BLOCK_DURATION)
+}
+
+fn labels_string(labels: &Labels) -> String {
+    let mut out = Vec::new();
+    tsblock::gofmt::push_labels(
+        &mut out,
+        labels.iter().map(|(n, v)| (n.as_bytes(), v.as_bytes())),
+    );
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+/// Blocks from OpenMetrics text, as `promtool tsdb create-blocks-from openmetrics` cuts
+/// them: blocks of `block_duration(max_block_duration)` aligned to multiples of it from
+/// the first sample's range (Go's truncating division, so samples before that start, which
+/// only happens below zero, are dropped like promtool drops them), each block covering
+/// only the time its samples span. Each block range re-reads the input, so memory holds one
+/// block range's encoded chunks at a time.
+pub fn openmetrics(
+    data: &[u8],
+    name: &str,
+    max_block_duration: i64,
+    flavor: Flavor,
+    staging: &Path,
+) -> Result<Vec<BlockMeta>, Failure> {
+    let duration = block_duration(max_block_duration);
+    // Pass 1: validate everything and find the time range.
+    let (mut mint, mut maxt) = (i64::MAX, i64::MIN);
+    for sample in Parser::new(data) {
+        let s = sample.map_err(|e| Failure(format!("{name}: {e}")))?;
+        let Some(ts) = s.timestamp else {
+            let labels = normalize_labels(s.labels).unwrap_or_default();
+            return Err(Failure(format!(
+                "{name}: line {}: expected timestamp for series {}, got none",
+                s.line,
+                labels_string(&labels)
+            )));
+        };
+        normalize_labels(s.labels).map_err(|e| Failure(format!("{name}: line {}: {e}", s.line)))?;
+        mint = mint.min(ts);
+        maxt = maxt.max(ts);
+    }
+    if mint > maxt {
+        return Ok(Vec::new());
+    }
+    let start = duration * (mint / duration);
+    // Block ranges that hold samples.
+    let mut ranges = BTreeSet::new();
+    for s in Parser::new(data).flatten() {
+        if let Some(ts) = s.timestamp.filter(|&ts| ts >= start) {
+            ranges.insert((ts - start) / duration);
+        }
+    }
+    let mut blocks = Vec::new();
+    for k in ranges {
+        let lo = start + k * duration;
+        let hi = lo.saturating_add(duration);
+        let mut w = BlockWriter::new(BlockWriterOptions {
+            chunk_range: 2 * duration,
+            flavor,
+            ..BlockWriterOptions::default()
+        });
+        for s in Parser::new(data) {
+            let s = s.map_err(|e| Failure(format!("{name}: {e}")))?;
+            let Some(ts) = s.timestamp.filter(|&ts| lo <= ts && ts < hi) else {
+                continue;
+            };
+            let line = s.line;
+            let labels = normalize_labels(s.labels)
+                .map_err(|e| Failure(format!("{name}: line {line}: {e}")))?;
+            w.append(&labels, ts, s.value).map_err(|e| {
+                Failure(format!(
+                    "{name}: line {line}: series {}: {e}",
+                    labels_string(&labels)
+                ))
+            })?;
+        }
+        if let Some(meta) = w.write(staging)? {
+            blocks.push(meta);
+        }
+    }
+    Ok(blocks)
+}
+
+/// One block from a JSON fixture spec.
+pub fn json(
+    data: &[u8],
+    name: &str,
+    seed: Option<u64>,
+    ulid: Option<&str>,
+    flavor: Option<Flavor>,
+    staging: &Path,
+) -> Result<BlockMeta, Failure> {
+    let spec: Spec = serde_json::from_slice(data).map_err(|e| Failure(format!("{name}: {e}")))?;
+    let seed = seed.or(spec.seed);
+    let mut rng = Rng::new(seed.unwrap_or(0));
+    let ulid = match ulid.or(spec.ulid.as_deref()) {
+        Some(u) => Some(
+            u.parse::<Ulid>()
+                .map_err(|e| Failure(format!("{name}: {e}")))?,
+        ),
+        // A seeded spec is reproducible byte for byte, its ULID included.
+        None => {
+            seed.map(|s| Ulid::from_parts(0, u128::from(Rng::new(s).next_u64()) << 16 | 0x7b10c))
+        }
+    };
+    let flavor = match (flavor, spec.flavor.as_deref()) {
+        (Some(f), _) => f,
+        (None, None | Some("prometheus3")) => Flavor::Prometheus3,
+        (None, Some("prometheus2")) => Flavor::Prometheus2,
+        (None, Some(other)) => {
+            return Err(Failure(format!(
+                "{name}: unknown flavor {other:?} (prometheus3 or prometheus2)"
+            )))
+        }
+    };
+    let mut w = BlockWriter::new(BlockWriterOptions {
+        chunk_range: spec.chunk_range.unwrap_or(2 * DEFAULT_BLOCK_DURATION),
+        flavor,
+        ulid,
+        ..BlockWriterOptions::default()
+    });
+    let mut all_labels = Vec::new();
+    for (i, series) in spec.series.iter().enumerate() {
+        let ctx = |msg: String| Failure(format!("{name}: series[{i}]: {msg}"));
+        for labels in expand_labels(series) {
+            let labels = normalize_labels(labels).map_err(|e| ctx(e.to_string()))?;
+            let mut samples = Vec::with_capacity(series.samples.len());
+            for (t, v) in &series.samples {
+                samples.push((*t, v.to_f64().map_err(ctx)?));
+            }
+            if let Some(g) = &series.generator {
+                samples.extend(g.samples(&mut rng).map_err(ctx)?);
+            }
+            for (j, (t, v)) in samples.into_iter().enumerate() {
+                w.append(&labels, t, v)
+                    .map_err(|e| ctx(format!("{}: sample {j}: {e}", labels_string(&labels))))?;
+            }
+            all_labels.push(labels);
+        }
+    }
+    for (i, d) in spec.deletions.iter().enumerate() {
+        if d.min_time > d.max_time {
+            return Err(Failure(format!(
+                "{name}: deletions[{i}]: min_time after max_time"
+            )));
+        }
+        for labels in &all_labels {
+            let matches = d
+                .matchers
+                .iter()
+                .all(|(k, v)| labels.iter().any(|(n, lv)| n == k && lv == v));
+            if matches {
+                w.delete(
+                    labels,
+                    Interval {
+                        min: d.min_time,
+                        max: d.max_time,
+                    },
+                );
+            }
+        }
+    }
+    w.write(staging)?
+        .ok_or_else(|| Failure(format!("{name}: the spec has no samples")))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn block_durations_follow_promtool() {
+        let h = 3_600_000;
+        assert_eq!(block_duration(0), 2 * h);
+        assert_eq!(block_duration(2 * h), 2 * h);
+        assert_eq!(block_duration(5 * h), 2 * h);
+        assert_eq!(block_duration(6 * h), 6 * h);
+        assert_eq!(block_duration(1000 * h), 486 * h);
+        assert_eq!(block_duration(1458 * h), 1458 * h);
+        assert_eq!(block_duration(i64::MAX), 2 * h * 3i64.pow(9));
+    }
+}
