@@ -130,5 +130,16 @@ fn promtool_agrees_on_the_checked_in_fixtures() {
         }
         check(&name, &db, &["tsdb", "dump"], &["dump"]);
         check(&name, &db, &["tsdb", "list"], &["ls"]);
+        // analyze must accept every block (including those tsblock-write made).
+        for block in std::fs::read_dir(&db).expect("db") {
+            let block = block
+                .expect("entry")
+                .file_name()
+                .to_string_lossy()
+                .into_owned();
+            if tsblock::db::is_ulid(&block) {
+                run(promtool().args(["tsdb", "analyze"]).arg(&db).arg(&block));
+            }
+        }
     }
 }
