@@ -209,8 +209,11 @@ impl BitWriter {
 
     /// A stream that continues after `prefix` (whole bytes).
     pub fn with_prefix(prefix: &[u8]) -> Self {
+        // Room for a typical chunk, so appends rarely reallocate.
+        let mut bytes = Vec::with_capacity(128);
+        bytes.extend_from_slice(prefix);
         BitWriter {
-            bytes: prefix.to_vec(),
+            bytes,
             ..Self::default()
         }
     }
@@ -228,20 +231,30 @@ impl BitWriter {
     #[inline]
     pub fn write_bits(&mut self, v: u64, n: u32) {
         debug_assert!(n <= 64);
-        self.last_was_bytes = n > 0 && n % 8 == 0;
+        if n == 0 {
+            return;
+        }
+        self.last_was_bytes = n % 8 == 0;
         let mut left = n;
-        while left > 0 {
-            if self.free == 0 {
-                self.bytes.push(0);
-                self.free = 8;
-            }
+        // Top up the partial last byte.
+        if self.free > 0 {
             let take = left.min(self.free);
-            let chunk = ((v >> (left - take)) & ((1u64 << take) - 1)) as u8;
+            let bits = ((v >> (left - take)) & ((1u64 << take) - 1)) as u8;
             if let Some(last) = self.bytes.last_mut() {
-                *last |= chunk << (self.free - take);
+                *last |= bits << (self.free - take);
             }
             self.free -= take;
             left -= take;
+        }
+        // Whole bytes, then the rest at the top of a new byte.
+        while left >= 8 {
+            left -= 8;
+            self.bytes.push((v >> left) as u8);
+        }
+        if left > 0 {
+            self.bytes
+                .push(((v & ((1u64 << left) - 1)) << (8 - left)) as u8);
+            self.free = 8 - left;
         }
     }
 

@@ -1,0 +1,85 @@
+//! Writing speed: XOR chunk encoding per sample (Prometheus's three benchmark corpora) and
+//! whole-block writing (append + index + segments + fsync) per sample.
+
+use criterion::{black_box, criterion_group, criterion_main, BatchSize, Criterion, Throughput};
+use tsblock::chunkenc::XorAppender;
+use tsblock::writer::{BlockWriter, BlockWriterOptions, Labels};
+
+#[path = "../tests/common/mod.rs"]
+mod common;
+use common::Rng;
+
+fn corpus(kind: &str) -> Vec<(i64, f64)> {
+    let mut rng = Rng(0x9E37_79B9_7F4A_7C15);
+    let (mut t, mut v) = (1_234_123_324i64, 1_243_535.123f64);
+    (0..120)
+        .map(|_| {
+            match kind {
+                "constant" => t += 1000,
+                _ => t += rng.below(100) as i64 - 50 + 15_000,
+            }
+            v += match kind {
+                "constant" => 0.0,
+                "random-steps" => rng.below(100) as f64 - 50.0,
+                _ => rng.unit(),
+            };
+            (t, v)
+        })
+        .collect()
+}
+
+fn bench_encode(c: &mut Criterion) {
+    let mut g = c.benchmark_group("xor_encode");
+    for kind in ["constant", "random-steps", "random-0-1"] {
+        let samples = corpus(kind);
+        g.throughput(Throughput::Elements(samples.len() as u64));
+        g.bench_function(kind, |b| {
+            b.iter(|| {
+                let mut a = XorAppender::new();
+                for &(t, v) in black_box(&samples) {
+                    a.append(t, v);
+                }
+                a.finish()
+            })
+        });
+    }
+    g.finish();
+}
+
+fn bench_block(c: &mut Criterion) {
+    const SERIES: usize = 1000;
+    const SAMPLES: usize = 240;
+    let labels: Vec<Labels> = (0..SERIES)
+        .map(|i| {
+            vec![
+                ("__name__".into(), format!("metric_{}", i % 10)),
+                ("instance".into(), format!("host-{}:9100", i / 10)),
+                ("job".into(), "node".into()),
+            ]
+        })
+        .collect();
+    let mut g = c.benchmark_group("block_write");
+    g.sample_size(10);
+    g.throughput(Throughput::Elements((SERIES * SAMPLES) as u64));
+    g.bench_function("1000 series x 240 samples", |b| {
+        b.iter_batched(
+            || tempfile::tempdir().expect("tempdir"),
+            |dir| {
+                let mut w = BlockWriter::new(BlockWriterOptions::default());
+                let mut rng = Rng(7);
+                for i in 0..SAMPLES {
+                    for l in &labels {
+                        let t = 1_700_000_000_000 + i as i64 * 15_000;
+                        w.append(l, t, rng.below(1000) as f64).expect("append");
+                    }
+                }
+                w.write(dir.path()).expect("write")
+            },
+            BatchSize::PerIteration,
+        )
+    });
+    g.finish();
+}
+
+criterion_group!(benches, bench_encode, bench_block);
+criterion_main!(benches);
