@@ -55,8 +55,9 @@ pub fn openmetrics(
     staging: &Path,
 ) -> Result<Vec<BlockMeta>, Failure> {
     let duration = block_duration(max_block_duration);
-    // Pass 1: validate everything and find the time range.
-    let (mut mint, mut maxt) = (i64::MAX, i64::MIN);
+    // Pass 1: validate everything, find the time range and which block ranges hold
+    // samples (by floor(ts / duration); the alignment start is a multiple of duration).
+    let (mut mint, mut occupied) = (i64::MAX, BTreeSet::new());
     for sample in Parser::new(data) {
         let s = sample.map_err(|e| Failure(format!("{name}: {e}")))?;
         let Some(ts) = s.timestamp else {
@@ -69,22 +70,18 @@ pub fn openmetrics(
         };
         normalize_labels(s.labels).map_err(|e| Failure(format!("{name}: line {}: {e}", s.line)))?;
         mint = mint.min(ts);
-        maxt = maxt.max(ts);
+        occupied.insert(ts.div_euclid(duration));
     }
-    if mint > maxt {
+    if occupied.is_empty() {
         return Ok(Vec::new());
     }
-    let start = duration * (mint / duration);
-    // Block ranges that hold samples.
-    let mut ranges = BTreeSet::new();
-    for s in Parser::new(data).flatten() {
-        if let Some(ts) = s.timestamp.filter(|&ts| ts >= start) {
-            ranges.insert((ts - start) / duration);
-        }
-    }
+    // promtool aligns with Go's truncating division: below zero the first range starts
+    // after the earliest sample, whose range is then never written.
+    let first = (duration * (mint / duration)) / duration;
+    let ranges: Vec<i64> = occupied.into_iter().filter(|&q| q >= first).collect();
     let mut blocks = Vec::new();
-    for k in ranges {
-        let lo = start + k * duration;
+    for q in ranges {
+        let lo = q * duration;
         let hi = lo.saturating_add(duration);
         let mut w = BlockWriter::new(BlockWriterOptions {
             chunk_range: 2 * duration,
