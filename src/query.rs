@@ -1,9 +1,13 @@
-//! Reading series and samples across blocks.
+//! Reading series and samples across blocks, merged the way Prometheus merges them.
 //!
 //! [`SeriesSet`] merges the label-sorted series of several blocks into one label-sorted
-//! stream in which every label set appears once; [`Samples`] merges that series' chunks
-//! from all blocks into one time-ordered stream with one sample per timestamp, keeping only
-//! samples inside the query range and outside the block's tombstones.
+//! stream in which every label set appears once. [`Samples`] merges one series' samples
+//! from every block into one time-ordered stream with one sample per timestamp, keeping
+//! only samples inside the query range and outside the block's tombstones.
+//!
+//! Both merges follow Prometheus's (`storage/merge.go`: `genericMergeSeriesSet`,
+//! `chainSampleIterator`) down to Go's `container/heap` sift order, so that when
+//! overlapping blocks hold different values for the same timestamp the same one wins.
 
 use crate::block::{Block, BlockSeries};
 use crate::chunkenc::{Encoding, XorIter};
@@ -27,6 +31,43 @@ pub struct Sample {
     pub t: i64,
     /// Value.
     pub value: Value,
+}
+
+/// Go's `container/heap` push: append, then sift up.
+fn heap_push<T>(h: &mut Vec<T>, x: T, less: impl Fn(&T, &T) -> bool) {
+    h.push(x);
+    let mut j = h.len() - 1;
+    while j > 0 {
+        let i = (j - 1) / 2;
+        if !less(&h[j], &h[i]) {
+            break;
+        }
+        h.swap(i, j);
+        j = i;
+    }
+}
+
+/// Go's `container/heap` pop: swap the root to the end, sift down, remove the end.
+fn heap_pop<T>(h: &mut Vec<T>, less: impl Fn(&T, &T) -> bool) -> Option<T> {
+    let n = h.len().checked_sub(1)?;
+    h.swap(0, n);
+    let mut i = 0;
+    loop {
+        let j1 = 2 * i + 1;
+        if j1 >= n {
+            break;
+        }
+        let mut j = j1;
+        if j1 + 1 < n && less(&h[j1 + 1], &h[j1]) {
+            j = j1 + 1;
+        }
+        if !less(&h[j], &h[i]) {
+            break;
+        }
+        h.swap(i, j);
+        i = j;
+    }
+    h.pop()
 }
 
 /// The part of a series that one block holds.
@@ -59,193 +100,182 @@ impl<'a> Series<'a> {
 
     /// The samples, merged across blocks.
     pub fn samples(&self) -> Samples<'a> {
-        let mut pending: Vec<Pending<'a>> = self
-            .parts
-            .iter()
-            .flat_map(|p| {
-                p.chunks.iter().map(move |c| Pending {
-                    block: p.block,
-                    tombstones: p.tombstones,
-                    meta: *c,
-                })
-            })
-            .collect();
-        // Latest first, so the next chunk to open is popped from the end.
-        pending.sort_by_key(|p| std::cmp::Reverse(p.meta.min_time));
         Samples {
-            pending,
-            active: Vec::new(),
-            mint: self.mint,
-            maxt: self.maxt,
-            failed: false,
+            iters: self
+                .parts
+                .iter()
+                .map(|p| BlockSamples {
+                    part: p.clone(),
+                    next_chunk: 0,
+                    chunk: None,
+                    mint: self.mint,
+                    maxt: self.maxt,
+                    at: None,
+                })
+                .collect(),
+            heap: Vec::new(),
+            curr: None,
+            started: false,
+            last_t: i64::MIN,
+            done: false,
         }
     }
 }
 
-/// A chunk not yet opened.
-#[derive(Debug, Clone, Copy)]
-struct Pending<'a> {
-    block: &'a Block,
-    tombstones: Option<&'a Intervals>,
-    meta: ChunkMeta,
-}
+/// The current item of a per-block stream: a sample, or an error positioned in time.
+type At = (i64, std::result::Result<f64, Error>);
 
-/// An opened chunk and its next sample.
+/// One series' samples within one block: its chunks in order, range and tombstones applied.
 #[derive(Debug)]
-struct Active<'a> {
-    pending: Pending<'a>,
-    /// `None` once the head is an error.
-    iter: Option<XorIter<'a>>,
-    /// The next sample, or an error positioned at a timestamp.
-    head: (i64, std::result::Result<f64, Error>),
-}
-
-/// Iterator over one series' samples in time order.
-#[derive(Debug)]
-pub struct Samples<'a> {
-    pending: Vec<Pending<'a>>,
-    active: Vec<Active<'a>>,
+struct BlockSamples<'a> {
+    part: Part<'a>,
+    next_chunk: usize,
+    chunk: Option<(ChunkMeta, XorIter<'a>)>,
     mint: i64,
     maxt: i64,
-    failed: bool,
+    at: Option<At>,
 }
 
-/// Result of advancing a chunk iterator.
-enum Step {
-    Sample(i64, f64),
-    Error(Error),
-    Done,
-}
+impl<'a> BlockSamples<'a> {
+    fn t(&self) -> i64 {
+        self.at.as_ref().map_or(i64::MAX, |a| a.0)
+    }
 
-impl<'a> Samples<'a> {
-    /// Next in-range, not deleted sample of one chunk.
-    fn advance(iter: &mut XorIter<'a>, p: &Pending<'a>, mint: i64, maxt: i64) -> Step {
-        for r in iter.by_ref() {
-            match r {
-                Err(e) => return Step::Error(p.block.chunk_data_error(p.meta.chunk_ref, e)),
-                Ok((t, v)) => {
-                    if t < mint {
-                        continue;
+    /// Moves to the next sample (or error); false at the end.
+    fn advance(&mut self) -> bool {
+        if matches!(self.at, Some((_, Err(_)))) {
+            self.at = None;
+            return false;
+        }
+        self.at = self.next_item();
+        self.at.is_some()
+    }
+
+    fn next_item(&mut self) -> Option<At> {
+        let p = &self.part;
+        loop {
+            if let Some((meta, it)) = self.chunk.as_mut() {
+                let meta = *meta;
+                let mut failed = None;
+                for r in it.by_ref() {
+                    match r {
+                        Err(e) => {
+                            failed = Some(e);
+                            break;
+                        }
+                        Ok((t, v)) => {
+                            if t < self.mint || p.tombstones.is_some_and(|iv| iv.contains(t)) {
+                                continue;
+                            }
+                            if t > self.maxt {
+                                break;
+                            }
+                            return Some((t, Ok(v)));
+                        }
                     }
-                    if t > maxt {
-                        return Step::Done;
-                    }
-                    if p.tombstones.is_some_and(|iv| iv.contains(t)) {
-                        continue;
-                    }
-                    return Step::Sample(t, v);
+                }
+                self.chunk = None;
+                if let Some(e) = failed {
+                    let at = meta.min_time.max(self.mint);
+                    return Some((at, Err(p.block.chunk_data_error(meta.chunk_ref, e))));
                 }
             }
-        }
-        Step::Done
-    }
-
-    fn open(&mut self, p: Pending<'a>) {
-        let at = p.meta.min_time.max(self.mint);
-        let chunk = match p.block.chunk(p.meta.chunk_ref) {
-            Ok(c) => c,
-            Err(e) => return self.push_error(p, at, e),
-        };
-        if chunk.encoding != Encoding::Xor {
-            let e = FormatError::new(
-                Section::Chunk,
-                p.meta.chunk_ref & 0xffff_ffff,
-                FormatErrorKind::UnsupportedEncoding(chunk.encoding),
-            );
-            let e = p
-                .block
-                .chunk_data_error(p.meta.chunk_ref, FormatError { offset: 0, ..e });
-            return self.push_error(p, at, e);
-        }
-        let mut iter = match XorIter::new(chunk.data) {
-            Ok(i) => i,
-            Err(e) => {
-                let e = p.block.chunk_data_error(p.meta.chunk_ref, e);
-                return self.push_error(p, at, e);
+            let meta = *p.chunks.get(self.next_chunk)?;
+            self.next_chunk += 1;
+            let at = meta.min_time.max(self.mint);
+            let chunk = match p.block.chunk(meta.chunk_ref) {
+                Ok(c) => c,
+                Err(e) => return Some((at, Err(e))),
+            };
+            if chunk.encoding != Encoding::Xor {
+                // Not decoded yet: the series' first non-float sample is somewhere in this
+                // chunk; its start is the best position we know.
+                let e = FormatError::new(
+                    Section::ChunkData,
+                    0,
+                    FormatErrorKind::UnsupportedEncoding(chunk.encoding),
+                );
+                return Some((at, Err(p.block.chunk_data_error(meta.chunk_ref, e))));
             }
-        };
-        match Self::advance(&mut iter, &p, self.mint, self.maxt) {
-            Step::Sample(t, v) => self.active.push(Active {
-                pending: p,
-                iter: Some(iter),
-                head: (t, Ok(v)),
-            }),
-            Step::Error(e) => self.push_error(p, at, e),
-            Step::Done => {}
+            match XorIter::new(chunk.data) {
+                Ok(it) => self.chunk = Some((meta, it)),
+                Err(e) => return Some((at, Err(p.block.chunk_data_error(meta.chunk_ref, e)))),
+            }
         }
     }
+}
 
-    fn push_error(&mut self, pending: Pending<'a>, at: i64, e: Error) {
-        self.active.push(Active {
-            pending,
-            iter: None,
-            head: (at, Err(e)),
-        });
-    }
+/// Iterator over one series' samples in time order (Prometheus's `chainSampleIterator`).
+#[derive(Debug)]
+pub struct Samples<'a> {
+    /// One stream per block, in the order the series sets were merged.
+    iters: Vec<BlockSamples<'a>>,
+    /// Indices into `iters`, a Go heap ordered by current timestamp.
+    heap: Vec<usize>,
+    curr: Option<usize>,
+    started: bool,
+    last_t: i64,
+    done: bool,
 }
 
 impl Iterator for Samples<'_> {
     type Item = Result<Sample>;
 
     fn next(&mut self) -> Option<Result<Sample>> {
-        if self.failed {
+        if self.done {
             return None;
         }
-        // Open every chunk that may hold a sample at or before the earliest head.
-        loop {
-            let min_head = self.active.iter().map(|a| a.head.0).min();
-            match self.pending.last() {
-                Some(p) if min_head.is_none_or(|m| p.meta.min_time <= m) => {
-                    if let Some(p) = self.pending.pop() {
-                        self.open(p);
-                    }
+        let iters = &mut self.iters;
+        if !self.started {
+            self.started = true;
+            self.curr = if iters.is_empty() { None } else { Some(0) };
+            for i in 1..iters.len() {
+                if iters[i].advance() {
+                    heap_push(&mut self.heap, i, |a, b| iters[*a].t() < iters[*b].t());
                 }
-                _ => break,
             }
         }
-        // The earliest head wins; ties go to the chunk opened first.
-        let (idx, t) = self
-            .active
-            .iter()
-            .enumerate()
-            .min_by_key(|(_, a)| a.head.0)
-            .map(|(i, a)| (i, a.head.0))?;
-        let value = match &self.active[idx].head.1 {
-            Ok(v) => *v,
-            Err(_) => {
-                self.failed = true;
-                let a = self.active.swap_remove(idx);
-                return a.head.1.err().map(Err);
+        let mut c = self.curr?;
+        let t = loop {
+            if iters[c].advance() {
+                let t = iters[c].t();
+                if t == self.last_t {
+                    continue;
+                }
+                let Some(&top) = self.heap.first() else {
+                    break t;
+                };
+                if t < iters[top].t() {
+                    break t;
+                }
+                heap_push(&mut self.heap, c, |a, b| iters[*a].t() < iters[*b].t());
+            } else if self.heap.is_empty() {
+                self.curr = None;
+                self.done = true;
+                return None;
+            }
+            c = heap_pop(&mut self.heap, |a, b| iters[*a].t() < iters[*b].t())?;
+            let t = iters[c].t();
+            if t != self.last_t {
+                break t;
             }
         };
-        // Advance every chunk positioned at `t` (dropping duplicates of this timestamp).
-        let (mint, maxt) = (self.mint, self.maxt);
-        let mut i = 0;
-        while i < self.active.len() {
-            let a = &mut self.active[i];
-            let Some(iter) = a.iter.as_mut().filter(|_| a.head.0 == t) else {
-                i += 1;
-                continue;
-            };
-            match Self::advance(iter, &a.pending, mint, maxt) {
-                Step::Sample(nt, nv) => {
-                    a.head = (nt, Ok(nv));
-                    i += 1;
-                }
-                Step::Error(e) => {
-                    a.head = (t, Err(e));
-                    a.iter = None;
-                    i += 1;
-                }
-                Step::Done => {
-                    self.active.remove(i);
-                }
+        self.curr = Some(c);
+        self.last_t = t;
+        match iters[c].at.take() {
+            Some((t, Ok(v))) => {
+                iters[c].at = Some((t, Ok(v)));
+                Some(Ok(Sample {
+                    t,
+                    value: Value::Float(v),
+                }))
             }
+            Some((_, Err(e))) => {
+                self.done = true;
+                Some(Err(e))
+            }
+            None => None,
         }
-        Some(Ok(Sample {
-            t,
-            value: Value::Float(value),
-        }))
     }
 }
 
@@ -258,8 +288,8 @@ struct Cursor<'a> {
 }
 
 impl<'a> Cursor<'a> {
-    /// Moves to the next series that has chunks in `[mint, maxt]`.
-    fn advance(&mut self, mint: i64, maxt: i64) -> Result<()> {
+    /// Moves to the next series that has chunks in `[mint, maxt]`; false at the end.
+    fn advance(&mut self, mint: i64, maxt: i64) -> Result<bool> {
         self.current = None;
         for entry in self.series.by_ref() {
             let mut entry = entry?;
@@ -280,26 +310,38 @@ impl<'a> Cursor<'a> {
                     chunks: entry.chunks,
                 },
             ));
-            return Ok(());
+            return Ok(true);
         }
-        Ok(())
+        Ok(false)
+    }
+
+    fn labels(&self) -> &[Label<'a>] {
+        self.current.as_ref().map_or(&[], |(l, _)| l.as_slice())
     }
 }
 
-/// Series of several blocks merged by label set, in label order.
+/// Series of several blocks merged by label set, in label order
+/// (Prometheus's `genericMergeSeriesSet`).
 #[derive(Debug)]
 pub struct SeriesSet<'a> {
-    cursors: Vec<Cursor<'a>>,
+    /// A Go heap of cursors ordered by their current labels.
+    heap: Vec<Cursor<'a>>,
+    /// The cursors that produced the last series, to advance before the next.
+    taken: Vec<Cursor<'a>>,
     mint: i64,
     maxt: i64,
     failed: bool,
+}
+
+fn cursor_less(a: &Cursor<'_>, b: &Cursor<'_>) -> bool {
+    a.labels() < b.labels()
 }
 
 impl<'a> SeriesSet<'a> {
     /// Series of `blocks` (in the order given, normally by `minTime`) that have data in the
     /// closed range `[mint, maxt]`. Blocks outside the range are not read.
     pub fn new(blocks: impl IntoIterator<Item = &'a Block>, mint: i64, maxt: i64) -> Result<Self> {
-        let mut cursors = Vec::new();
+        let mut heap = Vec::new();
         for block in blocks {
             let m = block.meta();
             // Go's OverlapsClosedInterval: block maxTime is exclusive.
@@ -311,11 +353,13 @@ impl<'a> SeriesSet<'a> {
                 series: block.series()?,
                 current: None,
             };
-            c.advance(mint, maxt)?;
-            cursors.push(c);
+            if c.advance(mint, maxt)? {
+                heap_push(&mut heap, c, cursor_less);
+            }
         }
         Ok(SeriesSet {
-            cursors,
+            heap,
+            taken: Vec::new(),
             mint,
             maxt,
             failed: false,
@@ -330,29 +374,76 @@ impl<'a> Iterator for SeriesSet<'a> {
         if self.failed {
             return None;
         }
-        let min = self
-            .cursors
-            .iter()
-            .filter_map(|c| c.current.as_ref().map(|(l, _)| l))
-            .min()?
-            .clone();
-        let mut parts = Vec::new();
-        for c in &mut self.cursors {
-            if c.current.as_ref().is_some_and(|(l, _)| *l == min) {
-                if let Some((_, part)) = c.current.take() {
-                    parts.push(part);
-                }
-                if let Err(e) = c.advance(self.mint, self.maxt) {
+        for mut c in std::mem::take(&mut self.taken) {
+            match c.advance(self.mint, self.maxt) {
+                Ok(true) => heap_push(&mut self.heap, c, cursor_less),
+                Ok(false) => {}
+                Err(e) => {
                     self.failed = true;
                     return Some(Err(e));
                 }
             }
         }
+        let labels = self.heap.first()?.labels().to_vec();
+        let mut parts = Vec::new();
+        while self
+            .heap
+            .first()
+            .is_some_and(|c| c.labels() == labels.as_slice())
+        {
+            let Some(mut c) = heap_pop(&mut self.heap, cursor_less) else {
+                break;
+            };
+            if let Some((_, part)) = c.current.take() {
+                parts.push(part);
+            }
+            self.taken.push(c);
+        }
         Some(Ok(Series {
-            labels: min,
+            labels,
             parts,
             mint: self.mint,
             maxt: self.maxt,
         }))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Go's heap on ints with ties broken by position, as container/heap does.
+    #[test]
+    fn go_heap_order() {
+        let mut h = Vec::new();
+        let less = |a: &(i32, char), b: &(i32, char)| a.0 < b.0;
+        for x in [
+            (3, 'a'),
+            (1, 'b'),
+            (2, 'c'),
+            (1, 'd'),
+            (3, 'e'),
+            (2, 'f'),
+            (1, 'g'),
+            (3, 'h'),
+        ] {
+            heap_push(&mut h, x, less);
+        }
+        let mut out = Vec::new();
+        while let Some(x) = heap_pop(&mut h, less) {
+            out.push(x);
+        }
+        // The order Go 1.19's container/heap pops the same pushes in.
+        let go: Vec<(i32, char)> = vec![
+            (1, 'b'),
+            (1, 'd'),
+            (1, 'g'),
+            (2, 'f'),
+            (2, 'c'),
+            (3, 'a'),
+            (3, 'e'),
+            (3, 'h'),
+        ];
+        assert_eq!(out, go);
     }
 }
