@@ -13,8 +13,9 @@ use crate::source::ReadMode;
 #[derive(Debug)]
 #[non_exhaustive]
 pub enum Warning {
-    /// A block whose `meta.json` is missing, unreadable or of another version was skipped
-    /// (as Prometheus does).
+    /// A block was skipped, as Prometheus skips it: its `meta.json` is missing, unreadable
+    /// or of another version, or it is broken but a block that opened lists it as a
+    /// compaction parent.
     SkippedBlock {
         /// The block directory.
         dir: PathBuf,
@@ -99,21 +100,37 @@ impl Db {
             let Ok(name) = entry.file_name().into_string() else {
                 continue;
             };
-            // Temporary dirs (`<ULID>.tmp-for-creation`, …) fail the ULID check too.
-            if is_ulid(&name) && entry.path().is_dir() {
+            // Temporary dirs (`<ULID>.tmp-for-creation`, …) fail the ULID check too; like
+            // Go's DirEntry.IsDir, a symlink is not a directory.
+            let is_dir = entry.file_type().is_ok_and(|t| t.is_dir());
+            if is_ulid(&name) && is_dir {
                 dirs.push((name, entry.path()));
             }
         }
         dirs.sort();
         let mut blocks = Vec::with_capacity(dirs.len());
-        for (_, dir) in dirs {
+        let mut broken = Vec::new();
+        for (name, dir) in dirs {
             // Like Prometheus: a block whose meta.json does not read is skipped; any other
-            // problem in a block is an error.
+            // problem in a block is an error, unless a block that opened lists it as a
+            // compaction parent (it was compacted away and is about to be deleted).
             if let Err(error) = crate::meta::BlockMeta::read(&dir.join("meta.json")) {
                 warnings.push(Warning::SkippedBlock { dir, error });
                 continue;
             }
-            blocks.push(Block::open_with(&dir, mode)?);
+            match Block::open_with(&dir, mode) {
+                Ok(b) => blocks.push(b),
+                Err(error) => broken.push((name, dir, error)),
+            }
+        }
+        for (name, dir, error) in broken {
+            let replaced = blocks
+                .iter()
+                .any(|b| b.meta().compaction.parents.iter().any(|p| p.ulid == name));
+            if !replaced {
+                return Err(error);
+            }
+            warnings.push(Warning::SkippedBlock { dir, error });
         }
         blocks.sort_by_key(|b| b.meta().min_time);
         let wal = path.join("wal");

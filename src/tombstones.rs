@@ -55,6 +55,18 @@ impl Intervals {
         v.splice(start..end, std::iter::once(merged));
     }
 
+    /// Appends an interval that starts at or after every interval so far, merging it
+    /// with the last one if they overlap or touch.
+    fn push_sorted(&mut self, iv: Interval) {
+        if iv.min > iv.max {
+            return;
+        }
+        match self.0.last_mut() {
+            Some(last) if iv.min <= last.max.saturating_add(1) => last.max = last.max.max(iv.max),
+            _ => self.0.push(iv),
+        }
+    }
+
     /// The intervals, sorted.
     pub fn as_slice(&self) -> &[Interval] {
         &self.0
@@ -95,17 +107,23 @@ impl Tombstones {
         let stones = c.bytes(body_len)?;
         let stored = c.be_u32()?;
         check_crc(stones, stored, Section::Tombstones, 5)?;
-        let mut t = Tombstones::default();
+        // Collect, sort, then merge each series' intervals in one pass: inserting stones one
+        // by one would be quadratic for a hostile file listing them in descending order.
+        let mut all = Vec::new();
         let mut c = Cursor::new(stones, 5, Section::Tombstones);
         while !c.is_empty() {
             let series = c.uvarint()?;
             let min = c.varint()?;
             let max = c.varint()?;
-            t.by_series
-                .entry(series)
-                .or_default()
-                .add(Interval { min, max });
-            t.stones += 1;
+            all.push((series, Interval { min, max }));
+        }
+        all.sort_unstable();
+        let mut t = Tombstones {
+            by_series: HashMap::new(),
+            stones: all.len() as u64,
+        };
+        for (series, iv) in all {
+            t.by_series.entry(series).or_default().push_sorted(iv);
         }
         Ok(t)
     }
@@ -238,6 +256,29 @@ mod tests {
     fn empty_file() {
         let t = Tombstones::parse(&[0x01, 0x30, 0xba, 0x30, 0x01, 0, 0, 0, 0]).unwrap();
         assert!(t.is_empty());
+    }
+
+    #[test]
+    fn many_stones_in_descending_order_parse_fast_and_merge_like_add() {
+        let mut b = crate::chunkenc::BitWriter::new();
+        let mut expect = Intervals::default();
+        for i in (0..50_000i64).rev() {
+            let iv = Interval {
+                min: i * 10,
+                max: i * 10 + (i % 3) * 5,
+            };
+            b.write_uvarint(3);
+            b.write_varint(iv.min);
+            b.write_varint(iv.max);
+            expect.add(iv);
+        }
+        let stones = b.finish();
+        let mut data = vec![0x01, 0x30, 0xba, 0x30, 0x01];
+        data.extend_from_slice(&stones);
+        data.extend_from_slice(&crate::bytes::crc32c(&stones).to_be_bytes());
+        let t = Tombstones::parse(&data).unwrap();
+        assert_eq!(t.get(3), Some(&expect));
+        assert_eq!(t.num_stones(), 50_000);
     }
 
     #[test]

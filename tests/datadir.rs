@@ -125,3 +125,45 @@ fn empty_data_dir_lists_only_the_header() {
     let out = tsblock(&["dump"], tmp.path());
     assert!(out.status.success() && out.stdout.is_empty());
 }
+
+#[test]
+fn symlinked_blocks_are_not_blocks() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let good = fixture_block("values");
+    std::os::unix::fs::symlink(&good, tmp.path().join(good.file_name().expect("name")))
+        .expect("symlink");
+    let out = tsblock(&["ls"], tmp.path());
+    assert!(out.status.success());
+    assert_eq!(String::from_utf8_lossy(&out.stdout).lines().count(), 1);
+}
+
+#[test]
+fn a_broken_block_replaced_by_compaction_is_skipped() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let db = tmp.path();
+    let parent_ulid = "01BZJ9WJQPWHGNC2W4J9TA62KC";
+    let parent = db.join(parent_ulid);
+    copy_dir(&fixture_block("labels"), &parent);
+    std::fs::write(parent.join("chunks/000001"), b"garbage").expect("corrupt");
+    let child_src = fixture_block("values");
+    let child = db.join(child_src.file_name().expect("name"));
+    copy_dir(&child_src, &child);
+    // Broken and not anyone's parent: an error.
+    let out = tsblock(&["ls"], db);
+    assert_eq!(out.status.code(), Some(1));
+    // Listed as a parent of a block that opens: skipped with a warning, as Prometheus does.
+    let meta = std::fs::read_to_string(child.join("meta.json")).expect("meta");
+    let meta = meta.replace(
+        "\"level\": 1,",
+        &format!("\"level\": 2,\n\t\t\"parents\": [{{\"ulid\": \"{parent_ulid}\", \"minTime\": 0, \"maxTime\": 1}}],"),
+    );
+    std::fs::write(child.join("meta.json"), meta).expect("write");
+    let out = tsblock(&["ls"], db);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(String::from_utf8_lossy(&out.stdout).lines().count(), 2);
+    assert!(String::from_utf8_lossy(&out.stderr).contains(parent_ulid));
+}

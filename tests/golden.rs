@@ -101,11 +101,12 @@ fn dump_time_ranges_match_promtool() {
     );
 }
 
-/// promtool 2.42 prints samples *before* `--min-time` for a series whose chunk straddles
-/// the bound and overlaps a tombstone: its `Intervals.Add` overflows when it merges the
-/// trim interval `[MinInt64, min-1]` with the tombstones, so the trim is lost. tsblock
-/// prints only in-range samples; it must equal promtool's output minus those lines, and
-/// the fixture must still show the bug (or this special case is stale).
+/// promtool 2.42 trims `--min-time`/`--max-time` wrongly for series with tombstones: its
+/// `Intervals.Add` overflows when it merges the trim intervals `[MinInt64, min-1]` and
+/// `[max+1, MaxInt64]` with the tombstones (fixed in Prometheus 2.45), so it prints samples
+/// outside the range and, for some ranges, deleted ones. tsblock prints only in-range,
+/// undeleted samples. For this fixture's range the difference is exactly promtool's
+/// out-of-range lines; the fixture must still show the bug (or this special case is stale).
 fn check_without_promtool_range_bug(name: &str, args: &[&str], expected: &str) {
     let bound = |flag: &str| -> i64 {
         args.iter()

@@ -56,3 +56,29 @@ fn v1_index_verifies() {
         0
     );
 }
+
+#[test]
+#[ignore = "needs ../shared/upstream-testdata (present in CI)"]
+fn v1_symbol_table_crc_is_checked_when_reading() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let src = upstream().join("index-v1/01DXXFZDYD1MQW6079WK0K6EDQ");
+    let dst = tmp.path().join("01DXXFZDYD1MQW6079WK0K6EDQ");
+    std::fs::create_dir_all(dst.join("chunks")).expect("mkdir");
+    for f in ["meta.json", "index", "tombstones", "chunks/000001"] {
+        std::fs::copy(src.join(f), dst.join(f)).expect("copy");
+    }
+    let mut index = std::fs::read(dst.join("index")).expect("index");
+    let at = index
+        .windows(3)
+        .position(|w| w == b"baz")
+        .expect("symbol baz");
+    index[at + 2] = b'Z';
+    std::fs::write(dst.join("index"), index).expect("write");
+    let out = Command::new(env!("CARGO_BIN_EXE_tsblock"))
+        .arg("dump")
+        .arg(tmp.path())
+        .output()
+        .expect("run");
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("checksum mismatch"));
+}

@@ -339,7 +339,10 @@ impl<B: AsRef<[u8]>> Index<B> {
             let mut l = Cursor::new(index, index_off, Section::LabelIndices);
             let names = l.be_u32()?;
             let count = l.be_u32()? as usize;
-            if names as usize * count.saturating_mul(4) != l.remaining() {
+            let expected = (names as usize)
+                .checked_mul(count)
+                .and_then(|n| n.checked_mul(4));
+            if expected != Some(l.remaining()) {
                 return Err(l.invalid("label index length does not match its entry count"));
             }
         }

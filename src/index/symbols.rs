@@ -103,6 +103,8 @@ impl Symbols {
         };
         let table = file.get(..self.end).ok_or_else(bad)?;
         if self.by_offset {
+            // Offsets need no samples, but the first lookup still checks the table's CRC.
+            self.samples(file)?;
             let off = r as usize;
             if off < self.start || off >= self.end {
                 return Err(bad());
