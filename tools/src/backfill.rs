@@ -128,9 +128,11 @@ pub fn json(
                 .map_err(|e| Failure(format!("{name}: {e}")))?,
         ),
         // A seeded spec is reproducible byte for byte, its ULID included.
-        None => {
-            seed.map(|s| Ulid::from_parts(0, u128::from(Rng::new(s).next_u64()) << 16 | 0x7b10c))
-        }
+        None => seed.map(|s| {
+            // Its own stream (seed + 1), so the ULID does not shift the generated samples.
+            let mut r = Rng::new(s.wrapping_add(1));
+            Ulid::from_parts(0, u128::from(r.next_u64()) << 64 | u128::from(r.next_u64()))
+        }),
     };
     let flavor = match (flavor, spec.flavor.as_deref()) {
         (Some(f), _) => f,

@@ -185,9 +185,15 @@ fn max_time() -> i64 {
 pub struct Rng(u64);
 
 impl Rng {
-    /// A generator from a seed (any value, including 0).
+    /// A generator from a seed (any value, including 0): the state is the seed's
+    /// splitmix64 hash, so nearby seeds give unrelated streams.
     pub fn new(seed: u64) -> Self {
-        Rng(seed ^ 0x9E37_79B9_7F4A_7C15 | 1)
+        let mut z = seed.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        z ^= z >> 31;
+        // xorshift needs a non-zero state.
+        Rng(if z == 0 { 0x9E37_79B9_7F4A_7C15 } else { z })
     }
 
     /// 64 random bits.
@@ -208,8 +214,8 @@ impl Rng {
         if hi <= lo {
             return lo;
         }
-        let span = (hi as i128 - lo as i128 + 1) as u128;
-        (lo as i128 + (u128::from(self.next_u64()) % span) as i128) as i64
+        let span = (i128::from(hi) - i128::from(lo) + 1) as u128;
+        (i128::from(lo) + (u128::from(self.next_u64()) % span) as i128) as i64
     }
 }
 
@@ -286,5 +292,25 @@ impl Generator {
             out.push((t, v));
         }
         Ok(out)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn nearby_seeds_give_different_streams() {
+        let firsts: std::collections::BTreeSet<u64> =
+            (0..1000).map(|s| Rng::new(s).next_u64()).collect();
+        assert_eq!(firsts.len(), 1000);
+        let mut r = Rng::new(5);
+        for _ in 0..1000 {
+            let x = r.range_i64(-3, 3);
+            assert!((-3..=3).contains(&x));
+            assert!((0.0..1.0).contains(&r.unit()));
+        }
+        // The full i64 range must not overflow.
+        let _ = r.range_i64(i64::MIN, i64::MAX);
     }
 }
