@@ -298,3 +298,45 @@ mod roundtrip {
         }
     }
 }
+
+#[test]
+fn segments_roll_over_at_the_size_limit() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let mut w = BlockWriter::new(BlockWriterOptions {
+        segment_size: 4096,
+        ..BlockWriterOptions::default()
+    });
+    let mut expected = Vec::new();
+    for s in 0..50 {
+        let labels: Labels = vec![
+            ("__name__".into(), "m".into()),
+            ("s".into(), format!("{s:02}")),
+        ];
+        for i in 0..300i64 {
+            let v = (i * 7919 % 1000) as f64 / 7.0 + s as f64;
+            w.append(&labels, i * 15_000, v).expect("append");
+        }
+        expected.push(labels);
+    }
+    let meta = w.write(tmp.path()).expect("write").expect("block");
+    let dir = tmp.path().join(&meta.ulid);
+    let segments: Vec<u64> = {
+        let mut v: Vec<_> = std::fs::read_dir(dir.join("chunks"))
+            .expect("chunks")
+            .map(|e| e.expect("entry").metadata().expect("meta").len())
+            .collect();
+        v.sort();
+        v
+    };
+    assert!(segments.len() > 5, "{segments:?}");
+    assert!(segments.iter().all(|&l| l <= 4096), "{segments:?}");
+    let block = Block::open(&dir).expect("open");
+    block.verify().expect("verify");
+    let all = raw_samples(&block);
+    assert_eq!(all.len(), 50);
+    assert!(all.iter().all(|(_, s)| s.len() == 300));
+    assert_eq!(
+        all.into_iter().map(|(l, _)| l).collect::<Vec<_>>(),
+        expected
+    );
+}
