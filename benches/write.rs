@@ -9,29 +9,10 @@ use tsblock::writer::{BlockWriter, BlockWriterOptions, Labels};
 mod common;
 use common::Rng;
 
-fn corpus(kind: &str) -> Vec<(i64, f64)> {
-    let mut rng = Rng(0x9E37_79B9_7F4A_7C15);
-    let (mut t, mut v) = (1_234_123_324i64, 1_243_535.123f64);
-    (0..120)
-        .map(|_| {
-            match kind {
-                "constant" => t += 1000,
-                _ => t += rng.below(100) as i64 - 50 + 15_000,
-            }
-            v += match kind {
-                "constant" => 0.0,
-                "random-steps" => rng.below(100) as f64 - 50.0,
-                _ => rng.unit(),
-            };
-            (t, v)
-        })
-        .collect()
-}
-
 fn bench_encode(c: &mut Criterion) {
     let mut g = c.benchmark_group("xor_encode");
     for kind in ["constant", "random-steps", "random-0-1"] {
-        let samples = corpus(kind);
+        let samples = common::benchmark_samples(kind, &mut Rng(0x9E37_79B9_7F4A_7C15));
         g.throughput(Throughput::Elements(samples.len() as u64));
         g.bench_function(kind, |b| {
             b.iter(|| {

@@ -15,26 +15,13 @@ use common::Rng;
 const SAMPLES_PER_CHUNK: usize = 120;
 const CHUNKS: usize = 100;
 
-/// The shapes of Prometheus's `BenchmarkXORIterator`-style corpora: start at
-/// t=1234123324, v=1243535.123; "constant" adds 1 s and 0 per sample, the random ones add
-/// 15 s ± up to 50 ms and an integer step in [-50, 50) or a float in [0, 1).
+/// `CHUNKS` chunks of one of Prometheus's benchmark sample shapes.
 fn corpus(kind: &str) -> Vec<Vec<u8>> {
     let mut rng = Rng(0x9E37_79B9_7F4A_7C15);
     (0..CHUNKS)
         .map(|_| {
-            let mut t = 1_234_123_324i64;
-            let mut v = 1_243_535.123f64;
             let mut app = XorAppender::new();
-            for _ in 0..SAMPLES_PER_CHUNK {
-                match kind {
-                    "constant" => t += 1000,
-                    _ => t += rng.below(100) as i64 - 50 + 15_000,
-                }
-                v += match kind {
-                    "constant" => 0.0,
-                    "random-steps" => rng.below(100) as f64 - 50.0,
-                    _ => rng.unit(),
-                };
+            for (t, v) in common::benchmark_samples(kind, &mut rng) {
                 app.append(t, v);
             }
             app.finish()

@@ -38,6 +38,7 @@ pub mod gofmt;
 pub mod index;
 pub mod labels;
 pub mod meta;
+pub mod promtool;
 pub mod query;
 pub mod source;
 pub mod tombstones;

@@ -54,3 +54,25 @@ impl Rng {
         (self.next() >> 11) as f64 / (1u64 << 53) as f64
     }
 }
+
+/// The sample shapes of Prometheus's XOR chunk benchmarks (120 samples): start at
+/// t=1234123324, v=1243535.123; "constant" adds 1 s and 0 per sample, the random ones add
+/// 15 s ± up to 50 ms and an integer step in [-50, 50) ("random-steps") or a float in
+/// [0, 1) ("random-0-1").
+pub fn benchmark_samples(kind: &str, rng: &mut Rng) -> Vec<(i64, f64)> {
+    let (mut t, mut v) = (1_234_123_324i64, 1_243_535.123f64);
+    (0..120)
+        .map(|_| {
+            match kind {
+                "constant" => t += 1000,
+                _ => t += rng.below(100) as i64 - 50 + 15_000,
+            }
+            v += match kind {
+                "constant" => 0.0,
+                "random-steps" => rng.below(100) as f64 - 50.0,
+                _ => rng.unit(),
+            };
+            (t, v)
+        })
+        .collect()
+}

@@ -192,35 +192,17 @@ fn input_name(path: &Path) -> String {
     }
 }
 
-fn print_blocks(blocks: &[BlockMeta]) -> io::Result<()> {
-    let mut rows = vec![[
-        "BLOCK ULID",
-        "MIN TIME",
-        "MAX TIME",
-        "DURATION",
-        "NUM SAMPLES",
-        "NUM CHUNKS",
-        "NUM SERIES",
-    ]
-    .iter()
-    .map(|s| s.to_string())
-    .collect::<Vec<_>>()];
-    for m in blocks {
-        let mut d = Vec::new();
-        tsblock::gofmt::push_duration(&mut d, m.max_time.wrapping_sub(m.min_time));
-        rows.push(vec![
-            m.ulid.clone(),
-            m.min_time.to_string(),
-            m.max_time.to_string(),
-            String::from_utf8_lossy(&d).into_owned(),
-            m.stats.num_samples.to_string(),
-            m.stats.num_chunks.to_string(),
-            m.stats.num_series.to_string(),
-        ]);
-    }
+/// Prints the blocks written, as `promtool tsdb create-blocks-from` does (its `tsdb list`
+/// table).
+fn print_blocks(outdir: &Path, blocks: &[BlockMeta]) -> Result<(), Failure> {
+    let opened = blocks
+        .iter()
+        .map(|m| tsblock::Block::open(outdir.join(&m.ulid)))
+        .collect::<Result<Vec<_>, _>>()?;
     let mut out = io::stdout().lock();
-    out.write_all(&tsblock::gofmt::format_tab_table(&rows))?;
-    out.flush()
+    out.write_all(&tsblock::promtool::list_table(&opened, false))?;
+    out.flush()?;
+    Ok(())
 }
 
 fn run(cli: Cli) -> Result<(), Failure> {
@@ -244,7 +226,7 @@ fn run(cli: Cli) -> Result<(), Failure> {
             )?;
             staging.commit(&blocks)?;
             if !quiet {
-                print_blocks(&blocks)?;
+                print_blocks(&outdir, &blocks)?;
             }
         }
         Command::Json {
@@ -268,7 +250,7 @@ fn run(cli: Cli) -> Result<(), Failure> {
             )?;
             staging.commit(std::slice::from_ref(&block))?;
             if !quiet {
-                print_blocks(std::slice::from_ref(&block))?;
+                print_blocks(&outdir, std::slice::from_ref(&block))?;
             }
         }
     }

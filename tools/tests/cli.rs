@@ -4,7 +4,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 
 use tsblock::query::Value;
-use tsblock::{gofmt, labels, Block, Db};
+use tsblock::{promtool, Block, Db};
 
 fn testdata() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../testdata")
@@ -29,16 +29,15 @@ fn ok(out: Output) -> Output {
 /// `promtool tsdb dump` text of a data directory, rendered by the library.
 fn dump(dir: &Path) -> Vec<u8> {
     let db = Db::open(dir).expect("open");
-    let mut out = Vec::new();
+    let (mut out, mut prefix) = (Vec::new(), Vec::new());
     for s in db.select(i64::MIN, i64::MAX).expect("select") {
         let s = s.expect("series");
+        prefix.clear();
+        promtool::push_dump_prefix(&mut prefix, s.labels());
         for x in s.samples() {
             let x = x.expect("sample");
             let Value::Float(v) = x.value else { break };
-            labels::push_string(&mut out, s.labels());
-            out.push(b' ');
-            gofmt::push_float_g(&mut out, v);
-            out.extend_from_slice(format!(" {}\n", x.t).as_bytes());
+            promtool::push_dump_line(&mut out, &prefix, x.t, v);
         }
     }
     out

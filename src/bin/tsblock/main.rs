@@ -6,7 +6,7 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 use tsblock::query::Value;
-use tsblock::{gofmt, labels, Db, ReadMode};
+use tsblock::{promtool, Db, ReadMode};
 
 /// Read Prometheus TSDB blocks straight from memory-mapped files.
 #[derive(Debug, Parser)]
@@ -108,60 +108,16 @@ fn open(path: &PathBuf, no_mmap: bool) -> Result<Db, Failure> {
 }
 
 fn ls(out: &mut Out, db: &Db, human: bool) {
-    let mut rows: Vec<Vec<String>> = vec![[
-        "BLOCK ULID",
-        "MIN TIME",
-        "MAX TIME",
-        "DURATION",
-        "NUM SAMPLES",
-        "NUM CHUNKS",
-        "NUM SERIES",
-        "SIZE",
-    ]
-    .iter()
-    .map(|s| s.to_string())
-    .collect()];
-    let text = |f: &dyn Fn(&mut Vec<u8>)| {
-        let mut b = Vec::new();
-        f(&mut b);
-        String::from_utf8_lossy(&b).into_owned()
-    };
-    for b in db.blocks() {
-        let m = b.meta();
-        let time = |t: i64| {
-            if human {
-                text(&|o| gofmt::push_unix_millis_utc(o, t))
-            } else {
-                t.to_string()
-            }
-        };
-        let size = b.size() as i64;
-        rows.push(vec![
-            m.ulid.clone(),
-            time(m.min_time),
-            time(m.max_time),
-            text(&|o| gofmt::push_duration(o, m.max_time.wrapping_sub(m.min_time))),
-            m.stats.num_samples.to_string(),
-            m.stats.num_chunks.to_string(),
-            m.stats.num_series.to_string(),
-            if human {
-                text(&|o| gofmt::push_base2_bytes(o, size))
-            } else {
-                size.to_string()
-            },
-        ]);
-    }
-    out.buf.extend_from_slice(&gofmt::format_tab_table(&rows));
+    out.buf
+        .extend_from_slice(&promtool::list_table(db.blocks(), human));
 }
 
 fn dump(out: &mut Out, db: &Db, mint: i64, maxt: i64) -> Result<(), Failure> {
     let mut prefix = Vec::with_capacity(256);
-    let mut ts = itoa::Buffer::new();
     for series in db.select(mint, maxt)? {
         let series = series?;
         prefix.clear();
-        labels::push_string(&mut prefix, series.labels());
-        prefix.push(b' ');
+        promtool::push_dump_prefix(&mut prefix, series.labels());
         for sample in series.samples() {
             let sample = match sample {
                 Ok(s) => s,
@@ -172,11 +128,7 @@ fn dump(out: &mut Out, db: &Db, mint: i64, maxt: i64) -> Result<(), Failure> {
             let Value::Float(v) = sample.value else {
                 break;
             };
-            out.buf.extend_from_slice(&prefix);
-            gofmt::push_float_g(&mut out.buf, v);
-            out.buf.push(b' ');
-            out.buf.extend_from_slice(ts.format(sample.t).as_bytes());
-            out.buf.push(b'\n');
+            promtool::push_dump_line(&mut out.buf, &prefix, sample.t, v);
             out.maybe_flush()?;
         }
     }
