@@ -157,6 +157,7 @@ struct MemSeries {
 
 /// Prometheus's `rangeForTimestamp`: the end of the chunk range holding `t`.
 fn range_end(t: i64, width: i64) -> i64 {
+    let width = width.max(1);
     (t / width).wrapping_mul(width).wrapping_add(width)
 }
 
@@ -254,7 +255,9 @@ impl BlockWriter {
             }
         }
         let spc = opts.samples_per_chunk;
-        let mut cut = match &s.head {
+        // Prometheus cuts a new chunk when the open one is full by size (3.x), when the
+        // sample reaches the predicted end time or the chunk range, or at twice the target.
+        let cut = match &s.head {
             None => true,
             Some(h) => {
                 let n = h.app.num_samples();
@@ -268,8 +271,6 @@ impl BlockWriter {
                 }
             }
         };
-        // Prometheus 3.x checks the size before predicting the end time; after a size cut
-        // the fresh chunk still gets the end-time check below (it never fires: t < next_at).
         if cut {
             if let Some(h) = s.head.take() {
                 s.done.push(DoneChunk {
@@ -287,9 +288,7 @@ impl BlockWriter {
                 max_time: t,
             });
             s.next_at = range_end(t, opts.chunk_range);
-            cut = false;
         }
-        debug_assert!(!cut);
         if let Some(h) = s.head.as_mut() {
             h.app.append(t, v);
             h.max_time = t;

@@ -144,8 +144,12 @@ pub fn json(
             )))
         }
     };
+    let chunk_range = spec.chunk_range.unwrap_or(2 * DEFAULT_BLOCK_DURATION);
+    if chunk_range <= 0 {
+        return Err(Failure(format!("{name}: chunk_range must be positive")));
+    }
     let mut w = BlockWriter::new(BlockWriterOptions {
-        chunk_range: spec.chunk_range.unwrap_or(2 * DEFAULT_BLOCK_DURATION),
+        chunk_range,
         flavor,
         ulid,
         ..BlockWriterOptions::default()

@@ -266,7 +266,9 @@ impl Generator {
                         .ok_or("generator time overflow")?,
                 )
                 .ok_or("generator time overflow")?;
-            let t = base + rng.range_i64(-self.jitter, self.jitter);
+            let t = base
+                .checked_add(rng.range_i64(-self.jitter, self.jitter))
+                .ok_or("generator time overflow")?;
             let step = lo + (hi - lo) * rng.unit();
             v = match self.kind {
                 GeneratorKind::Constant => self.value,
