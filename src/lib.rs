@@ -26,6 +26,11 @@
 //! Parsers are generic over `AsRef<[u8]>` ([`index::Index`]) or take `&[u8]`, so they work
 //! on any bytes; [`Block`] and [`Db`] use read-only memory maps ([`ReadMode::Mmap`]) or read
 //! files into memory ([`ReadMode::Read`]).
+//!
+//! Writers mirror the readers: [`chunkenc::XorAppender`], [`chunks::SegmentWriter`],
+//! [`index::IndexWriter`], [`tombstones::Tombstones::encode`], [`BlockMeta::to_json`], all
+//! driven by [`writer::BlockWriter`], which builds a whole block the way Prometheus's head
+//! does. [`promtool`] renders what `promtool tsdb list`/`dump` print.
 #![deny(missing_docs)]
 
 pub mod block;
