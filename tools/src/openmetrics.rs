@@ -4,8 +4,9 @@
 //! The grammar is that of Prometheus' OpenMetrics lexer, byte for byte:
 //!
 //! * every entry is one line ending in `\n`; the input must end with `# EOF`
-//!   (optionally followed by one `\n`); empty lines, `\r`, tabs, other
-//!   comments and anything after `# EOF` are errors;
+//!   (optionally followed by one `\n`); empty lines, other comments, anything
+//!   after `# EOF`, and `\r` or tabs outside label values and help text are
+//!   errors;
 //! * `# HELP name text`, `# TYPE name type` and `# UNIT name unit` are checked
 //!   (help must be UTF-8, type one of the eight OpenMetrics types, a non-empty
 //!   unit a `_`-separated suffix of the name) and then skipped; they are not
