@@ -7,10 +7,11 @@ use tsblock::meta::BlockMeta;
 use tsblock::tombstones::Interval;
 use tsblock::ulid::Ulid;
 use tsblock::writer::{
-    normalize_labels, BlockWriter, BlockWriterOptions, Flavor, Labels, DEFAULT_BLOCK_DURATION,
+    check_labels, normalize_labels, BlockWriter, BlockWriterOptions, Flavor, Labels,
+    DEFAULT_BLOCK_DURATION,
 };
 
-use crate::openmetrics::Parser;
+use crate::openmetrics::{Parser, Sample};
 use crate::spec::{expand_labels, Rng, Spec};
 use crate::Failure;
 
@@ -57,18 +58,20 @@ pub fn openmetrics(
     let duration = block_duration(max_block_duration);
     // Pass 1: validate everything, find the time range and which block ranges hold
     // samples (by floor(ts / duration); the alignment start is a multiple of duration).
+    // The parser returns labels sorted, without empty values, names unique.
     let (mut mint, mut occupied) = (i64::MAX, BTreeSet::new());
-    for sample in Parser::new(data) {
-        let s = sample.map_err(|e| Failure(format!("{name}: {e}")))?;
+    let mut s = Sample::default();
+    let mut parser = Parser::new(data);
+    while let Some(r) = parser.next_into(&mut s) {
+        r.map_err(|e| Failure(format!("{name}: {e}")))?;
         let Some(ts) = s.timestamp else {
-            let labels = normalize_labels(s.labels).unwrap_or_default();
             return Err(Failure(format!(
                 "{name}: line {}: expected timestamp for series {}, got none",
                 s.line,
-                labels_string(&labels)
+                labels_string(&s.labels)
             )));
         };
-        normalize_labels(s.labels).map_err(|e| Failure(format!("{name}: line {}: {e}", s.line)))?;
+        check_labels(&s.labels).map_err(|e| Failure(format!("{name}: line {}: {e}", s.line)))?;
         mint = mint.min(ts);
         occupied.insert(ts.div_euclid(duration));
     }
@@ -88,18 +91,17 @@ pub fn openmetrics(
             flavor,
             ..BlockWriterOptions::default()
         });
-        for s in Parser::new(data) {
-            let s = s.map_err(|e| Failure(format!("{name}: {e}")))?;
+        let mut parser = Parser::new(data);
+        while let Some(r) = parser.next_into(&mut s) {
+            r.map_err(|e| Failure(format!("{name}: {e}")))?;
             let Some(ts) = s.timestamp.filter(|&ts| lo <= ts && ts < hi) else {
                 continue;
             };
-            let line = s.line;
-            let labels = normalize_labels(s.labels)
-                .map_err(|e| Failure(format!("{name}: line {line}: {e}")))?;
-            w.append(&labels, ts, s.value).map_err(|e| {
+            w.append(&s.labels, ts, s.value).map_err(|e| {
                 Failure(format!(
-                    "{name}: line {line}: series {}: {e}",
-                    labels_string(&labels)
+                    "{name}: line {}: series {}: {e}",
+                    s.line,
+                    labels_string(&s.labels)
                 ))
             })?;
         }
