@@ -141,9 +141,13 @@ impl<'a> BlockSamples<'a> {
         self.at.as_ref().map_or(i64::MAX, |a| a.0)
     }
 
+    fn is_err(&self) -> bool {
+        matches!(self.at, Some((_, Err(_))))
+    }
+
     /// Moves to the next sample (or error); false at the end.
     fn advance(&mut self) -> bool {
-        if matches!(self.at, Some((_, Err(_)))) {
+        if self.is_err() {
             self.at = None;
             return false;
         }
@@ -239,7 +243,8 @@ impl Iterator for Samples<'_> {
         let t = loop {
             if iters[c].advance() {
                 let t = iters[c].t();
-                if t == self.last_t {
+                // A second sample at the last timestamp is a duplicate; an error never is.
+                if t == self.last_t && !iters[c].is_err() {
                     continue;
                 }
                 let Some(&top) = self.heap.first() else {
@@ -256,7 +261,7 @@ impl Iterator for Samples<'_> {
             }
             c = heap_pop(&mut self.heap, |a, b| iters[*a].t() < iters[*b].t())?;
             let t = iters[c].t();
-            if t != self.last_t {
+            if t != self.last_t || iters[c].is_err() {
                 break t;
             }
         };

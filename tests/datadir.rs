@@ -167,3 +167,49 @@ fn a_broken_block_replaced_by_compaction_is_skipped() {
     assert_eq!(String::from_utf8_lossy(&out.stdout).lines().count(), 2);
     assert!(String::from_utf8_lossy(&out.stderr).contains(parent_ulid));
 }
+
+/// A broken chunk in one of several overlapping blocks is an error even when it starts at
+/// the timestamp of a sample another block already gave (it is not a duplicate to drop).
+#[test]
+fn a_broken_chunk_at_a_duplicate_timestamp_is_still_an_error() {
+    let fixture = common::testdata().join("blocks/spec-overlap");
+    let blocks: Vec<PathBuf> = {
+        let mut v: Vec<PathBuf> = std::fs::read_dir(&fixture)
+            .expect("fixture")
+            .map(|e| e.expect("entry").path())
+            .collect();
+        v.sort();
+        v
+    };
+    let mut broken_any = 0;
+    for victim in 0..blocks.len() {
+        let tmp = tempfile::tempdir().expect("tempdir");
+        copy_dir(&fixture, tmp.path());
+        let block_dir = tmp.path().join(blocks[victim].file_name().expect("name"));
+        let block = tsblock::Block::open(&block_dir).expect("open");
+        // The chunk of {case="same-start"}, whose first sample is at 1000000 or 1015000 in
+        // every block: flip a data byte so its CRC fails.
+        let chunk_ref = block
+            .series()
+            .expect("series")
+            .map(|s| s.expect("series"))
+            .find(|s| s.labels.iter().any(|l| l.value == b"same-start"))
+            .expect("same-start series")
+            .chunks[0]
+            .chunk_ref;
+        drop(block);
+        let (_, off) = tsblock::chunks::split_ref(chunk_ref);
+        let path = block_dir.join("chunks/000001");
+        let mut data = std::fs::read(&path).expect("segment");
+        data[off as usize + 6] ^= 0xff;
+        std::fs::write(&path, data).expect("write");
+        let out = tsblock(&["dump"], tmp.path());
+        assert!(
+            !out.status.success(),
+            "victim {victim}: corruption went unnoticed"
+        );
+        assert!(String::from_utf8_lossy(&out.stderr).contains("checksum mismatch"));
+        broken_any += 1;
+    }
+    assert_eq!(broken_any, 3);
+}
