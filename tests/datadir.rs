@@ -182,10 +182,10 @@ fn a_broken_chunk_at_a_duplicate_timestamp_is_still_an_error() {
         v
     };
     let mut broken_any = 0;
-    for victim in 0..blocks.len() {
+    for (victim, original) in blocks.iter().enumerate() {
         let tmp = tempfile::tempdir().expect("tempdir");
         copy_dir(&fixture, tmp.path());
-        let block_dir = tmp.path().join(blocks[victim].file_name().expect("name"));
+        let block_dir = tmp.path().join(original.file_name().expect("name"));
         let block = tsblock::Block::open(&block_dir).expect("open");
         // The chunk of {case="same-start"}, whose first sample is at 1000000 or 1015000 in
         // every block: flip a data byte so its CRC fails.
