@@ -183,6 +183,12 @@ impl Block {
             .map_err(|e| self.index_error(e))
     }
 
+    /// Checks what Prometheus checks when it opens a block and this reader defers: see
+    /// [`Index::check_tables`].
+    pub fn check_tables(&self) -> Result<()> {
+        self.index.check_tables().map_err(|e| self.index_error(e))
+    }
+
     /// Checks everything: the index ([`Index::verify`]), then every chunk of every series
     /// (bounds, CRC, and a full decode of XOR chunks).
     pub fn verify(&self) -> Result<()> {

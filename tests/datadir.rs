@@ -213,3 +213,26 @@ fn a_broken_chunk_at_a_duplicate_timestamp_is_still_an_error() {
     }
     assert_eq!(broken_any, 3);
 }
+
+/// Like promtool, `ls` fails on a block whose symbol table is corrupt (dump does too).
+#[test]
+fn ls_checks_the_symbol_and_postings_tables() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let block = tmp
+        .path()
+        .join(fixture_block("values").file_name().expect("name"));
+    copy_dir(&fixture_block("values"), &block);
+    let mut index = std::fs::read(block.join("index")).expect("index");
+    // A byte inside the symbol table (which starts at offset 5).
+    index[20] ^= 0x01;
+    std::fs::write(block.join("index"), index).expect("write");
+    for cmd in ["ls", "dump"] {
+        let out = tsblock(&[cmd], tmp.path());
+        assert_eq!(out.status.code(), Some(1), "{cmd}");
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            err.contains("symbol table") && err.contains("checksum mismatch"),
+            "{cmd}: {err}"
+        );
+    }
+}

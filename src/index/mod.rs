@@ -194,6 +194,11 @@ impl<B: AsRef<[u8]>> Index<B> {
         self.symbols.lookup(self.body(), r)
     }
 
+    /// True when `s` is in the symbol table (binary search; no full scan).
+    pub fn has_symbol(&self, s: &[u8]) -> Result<bool, FormatError> {
+        self.symbols.contains(self.body(), s)
+    }
+
     /// All symbols, in table order.
     pub fn symbols(&self) -> impl Iterator<Item = Result<&[u8], FormatError>> + '_ {
         self.symbols.iter(self.body())
@@ -352,12 +357,30 @@ impl<B: AsRef<[u8]>> Index<B> {
         Ok(())
     }
 
+    /// What Prometheus checks when it opens an index and this reader leaves to first use:
+    /// the symbol table's and postings offset table's CRCs and structure, and that every
+    /// label name is a symbol. Reads both tables once (their lookups are cached for later).
+    pub fn check_tables(&self) -> Result<(), FormatError> {
+        let body = self.body();
+        self.symbols.verify(body)?;
+        self.postings_table.verify(body)?;
+        for name in self.postings_table.names(body)? {
+            if !self.symbols.contains(body, name)? {
+                return Err(FormatError::new(
+                    Section::PostingsTable,
+                    self.toc.postings_table,
+                    FormatErrorKind::Invalid("label name missing from the symbol table"),
+                ));
+            }
+        }
+        Ok(())
+    }
+
     /// Checks every checksum and structure of the index: symbol table, postings offset
     /// table, every postings list it points at, and every series those lists reference.
     pub fn verify(&self) -> Result<(), FormatError> {
         let body = self.body();
-        self.symbols.verify(body)?;
-        self.postings_table.verify(body)?;
+        self.check_tables()?;
         for name in self
             .postings_table
             .names(body)?

@@ -138,6 +138,45 @@ impl Symbols {
         c.uvarint_bytes()
     }
 
+    /// True when `s` is a symbol: binary search over the samples, then a walk of at most
+    /// `SAMPLE_EVERY` strings (the table is sorted).
+    pub(crate) fn contains(&self, file: &[u8], s: &[u8]) -> Result<bool, FormatError> {
+        let samples = self.samples(file)?;
+        let table = file.get(..self.end).unwrap_or_default();
+        let string_at = |off: u32| -> Result<&[u8], FormatError> {
+            let mut c = Cursor::new(table, 0, Section::Symbols);
+            c.seek(off as usize)?;
+            c.uvarint_bytes()
+        };
+        // Last sample <= s.
+        let (mut lo, mut hi) = (0usize, samples.len());
+        while lo < hi {
+            let mid = lo + (hi - lo) / 2;
+            if string_at(samples[mid])? <= s {
+                lo = mid + 1;
+            } else {
+                hi = mid;
+            }
+        }
+        let Some(&start) = lo.checked_sub(1).and_then(|i| samples.get(i)) else {
+            return Ok(false);
+        };
+        let first = lo - 1;
+        let left = (self.count as usize)
+            .saturating_sub(first * SAMPLE_EVERY)
+            .min(SAMPLE_EVERY);
+        let mut c = Cursor::new(table, 0, Section::Symbols);
+        c.seek(start as usize)?;
+        for _ in 0..left {
+            match c.uvarint_bytes()?.cmp(s) {
+                std::cmp::Ordering::Less => continue,
+                std::cmp::Ordering::Equal => return Ok(true),
+                std::cmp::Ordering::Greater => break,
+            }
+        }
+        Ok(false)
+    }
+
     /// Iterates over all symbols in order.
     pub(crate) fn iter<'f>(
         &self,

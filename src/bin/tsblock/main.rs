@@ -107,9 +107,14 @@ fn open(path: &PathBuf, no_mmap: bool) -> Result<Db, Failure> {
     Ok(db)
 }
 
-fn ls(out: &mut Out, db: &Db, human: bool) {
+fn ls(out: &mut Out, db: &Db, human: bool) -> Result<(), Failure> {
+    // promtool fails to list a block whose symbol or postings table is corrupt.
+    for b in db.blocks() {
+        b.check_tables()?;
+    }
     out.buf
         .extend_from_slice(&promtool::list_table(db.blocks(), human));
+    Ok(())
 }
 
 fn dump(out: &mut Out, db: &Db, mint: i64, maxt: i64) -> Result<(), Failure> {
@@ -142,7 +147,7 @@ fn run(cli: Cli, out: &mut Out) -> Result<(), Failure> {
             path,
         } => {
             let db = open(&path, cli.no_mmap)?;
-            ls(out, &db, human_readable);
+            ls(out, &db, human_readable)?;
         }
         Command::Dump {
             min_time,
