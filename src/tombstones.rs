@@ -130,12 +130,10 @@ impl Tombstones {
 
     /// Adds a deleted interval for a series.
     pub fn add(&mut self, series_ref: u64, interval: Interval) {
-        self.by_series.entry(series_ref).or_default().add(interval);
-        self.stones = self
-            .by_series
-            .values()
-            .map(|iv| iv.as_slice().len() as u64)
-            .sum();
+        let ivs = self.by_series.entry(series_ref).or_default();
+        let before = ivs.as_slice().len() as u64;
+        ivs.add(interval);
+        self.stones = self.stones - before + ivs.as_slice().len() as u64;
     }
 
     /// Encodes a tombstones file: one stone per merged interval, ordered by series and

@@ -335,7 +335,11 @@ impl BlockWriter {
         std::fs::create_dir(&tmp).map_err(|e| io_err(&tmp, e))?;
         let result = self.write_into(&tmp, ulid).and_then(|meta| {
             std::fs::rename(&tmp, &dst).map_err(|e| io_err(&dst, e))?;
-            sync_dir(parent)?;
+            if let Err(e) = sync_dir(parent) {
+                // The rename may not be durable: take the block back out.
+                let _ = std::fs::remove_dir_all(&dst);
+                return Err(e);
+            }
             Ok(meta)
         });
         match result {

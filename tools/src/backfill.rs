@@ -7,7 +7,7 @@ use tsblock::meta::BlockMeta;
 use tsblock::tombstones::Interval;
 use tsblock::ulid::Ulid;
 use tsblock::writer::{
-    check_labels, normalize_labels, BlockWriter, BlockWriterOptions, Flavor, Labels,
+    check_labels, normalize_labels, AppendError, BlockWriter, BlockWriterOptions, Flavor, Labels,
     DEFAULT_BLOCK_DURATION,
 };
 
@@ -83,6 +83,7 @@ pub fn openmetrics(
     let first = (duration * (mint / duration)) / duration;
     let ranges: Vec<i64> = occupied.into_iter().filter(|&q| q >= first).collect();
     let mut blocks = Vec::new();
+    let mut dropped = 0u64;
     for q in ranges {
         let lo = q * duration;
         let hi = lo.saturating_add(duration);
@@ -97,17 +98,29 @@ pub fn openmetrics(
             let Some(ts) = s.timestamp.filter(|&ts| lo <= ts && ts < hi) else {
                 continue;
             };
-            w.append(&s.labels, ts, s.value).map_err(|e| {
-                Failure(format!(
-                    "{name}: line {}: series {}: {e}",
-                    s.line,
-                    labels_string(&s.labels)
-                ))
-            })?;
+            match w.append(&s.labels, ts, s.value) {
+                Ok(()) => {}
+                // Millisecond truncation maps e.g. 32796.839 and 32796.840 to one timestamp;
+                // promtool keeps the first sample, and so do we, saying so.
+                Err(AppendError::DuplicateTimestamp(_)) => dropped += 1,
+                Err(e) => {
+                    return Err(Failure(format!(
+                        "{name}: line {}: series {}: {e}",
+                        s.line,
+                        labels_string(&s.labels)
+                    )))
+                }
+            }
         }
         if let Some(meta) = w.write(staging)? {
             blocks.push(meta);
         }
+    }
+    if dropped > 0 {
+        eprintln!(
+            "tsblock-write: {name}: dropped {dropped} sample(s) with the same millisecond \
+             timestamp as the series' previous sample but another value (promtool drops them too)"
+        );
     }
     Ok(blocks)
 }

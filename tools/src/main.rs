@@ -1,8 +1,9 @@
 //! `tsblock-write`: write Prometheus TSDB blocks from OpenMetrics text (as `promtool tsdb
 //! create-blocks-from openmetrics` does) or from a JSON fixture spec.
 //!
-//! Blocks are first written into a staging directory inside OUTDIR and moved into place
-//! only when everything succeeded, so malformed input leaves OUTDIR as it was.
+//! Blocks are first written into a staging directory inside OUTDIR (created if missing)
+//! and moved into place only when everything succeeded, so malformed input adds no block
+//! to OUTDIR.
 
 mod backfill;
 mod openmetrics;
@@ -148,12 +149,18 @@ impl Staging {
         })
     }
 
-    /// Moves the finished blocks into OUTDIR.
+    /// Moves the finished blocks into OUTDIR: all of them, or (after taking back those
+    /// already moved) none.
     fn commit(&self, blocks: &[BlockMeta]) -> Result<(), Failure> {
-        for b in blocks {
+        for (i, b) in blocks.iter().enumerate() {
             let from = self.dir.join(&b.ulid);
             let to = self.outdir.join(&b.ulid);
-            std::fs::rename(&from, &to).map_err(|e| Failure(format!("{}: {e}", to.display())))?;
+            if let Err(e) = std::fs::rename(&from, &to) {
+                for done in blocks.get(..i).unwrap_or_default() {
+                    let _ = std::fs::remove_dir_all(self.outdir.join(&done.ulid));
+                }
+                return Err(Failure(format!("{}: {e}", to.display())));
+            }
         }
         std::fs::File::open(&self.outdir)
             .and_then(|d| d.sync_all())

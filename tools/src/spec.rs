@@ -244,7 +244,12 @@ impl Generator {
         if self.interval <= 0 {
             return Err("generator interval must be positive".into());
         }
-        if self.jitter < 0 || self.jitter * 2 >= self.interval {
+        if self.jitter < 0
+            || self
+                .jitter
+                .checked_mul(2)
+                .is_none_or(|j| j >= self.interval)
+        {
             return Err("generator jitter must be in [0, interval/2)".into());
         }
         let (lo, hi) = self.range.unwrap_or(match self.kind {

@@ -333,3 +333,23 @@ fn json_errors_point_at_the_problem() {
         );
     }
 }
+
+#[test]
+fn same_millisecond_samples_keep_the_first_with_a_warning() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let input = tmp.path().join("in.om");
+    // Both timestamps truncate to 1001 ms, as in promtool.
+    std::fs::write(&input, "a 1 1.0019\na 2 1.0011\na 3 2\n# EOF\n").expect("write");
+    let outdir = tmp.path().join("out");
+    let out = ok(write(&[
+        "openmetrics",
+        "--quiet",
+        input.to_str().expect("utf-8"),
+        outdir.to_str().expect("utf-8"),
+    ]));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("dropped 1 sample"));
+    assert_eq!(
+        String::from_utf8(dump(&outdir)).expect("utf-8"),
+        "{__name__=\"a\"} 1 1001\n{__name__=\"a\"} 3 2000\n"
+    );
+}
