@@ -234,6 +234,22 @@ impl<'a> Cursor<'a> {
     }
 }
 
+/// Appends `v` as Go's `binary.PutUvarint` does.
+#[inline]
+pub fn put_uvarint(out: &mut Vec<u8>, mut v: u64) {
+    while v >= 0x80 {
+        out.push(v as u8 | 0x80);
+        v >>= 7;
+    }
+    out.push(v as u8);
+}
+
+/// Appends `v` as Go's `binary.PutVarint` does (zig-zag).
+#[inline]
+pub fn put_varint(out: &mut Vec<u8>, v: i64) {
+    put_uvarint(out, ((v << 1) ^ (v >> 63)) as u64);
+}
+
 /// Zig-zag decoding as in Go's `binary.Varint`.
 #[inline]
 pub fn zigzag_decode(u: u64) -> i64 {
@@ -313,19 +329,11 @@ pub fn section_parts(
 mod tests {
     use super::*;
 
-    fn put_uvarint(mut v: u64, out: &mut Vec<u8>) {
-        while v >= 0x80 {
-            out.push(v as u8 | 0x80);
-            v >>= 7;
-        }
-        out.push(v as u8);
-    }
-
     #[test]
     fn uvarint_round_trip_and_limits() {
         for v in [0u64, 1, 127, 128, 300, u32::MAX as u64, u64::MAX] {
             let mut b = Vec::new();
-            put_uvarint(v, &mut b);
+            put_uvarint(&mut b, v);
             assert_eq!(decode_uvarint(&b), Ok((v, b.len())));
             assert_eq!(
                 decode_uvarint(&b[..b.len() - 1]),

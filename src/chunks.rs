@@ -104,7 +104,7 @@ const MAX_LEN_FIELD: u64 = 5;
 pub struct SegmentWriter {
     dir: PathBuf,
     segment_size: u64,
-    current: Option<(PathBuf, BufWriter<File>)>,
+    current: Option<BufWriter<File>>,
     written: Vec<PathBuf>,
     /// Bytes in the current segment.
     n: u64,
@@ -133,15 +133,15 @@ impl SegmentWriter {
         let mut f = BufWriter::with_capacity(1 << 16, File::create(&path)?);
         f.write_all(&SEGMENT_MAGIC.to_be_bytes())?;
         f.write_all(&[1, 0, 0, 0])?;
-        self.written.push(path.clone());
-        self.current = Some((path, f));
+        self.written.push(path);
+        self.current = Some(f);
         self.n = SEGMENT_HEADER_LEN as u64;
         self.seq = index;
         Ok(())
     }
 
     fn close_current(&mut self) -> io::Result<()> {
-        if let Some((_, f)) = self.current.take() {
+        if let Some(f) = self.current.take() {
             let f = f.into_inner().map_err(|e| e.into_error())?;
             f.sync_all()?;
         }
@@ -185,25 +185,22 @@ impl SegmentWriter {
                 self.cut()?;
             }
             for (enc, data) in chunks.get(w[0]..w[1]).unwrap_or_default() {
-                refs.push(self.seq << 32 | self.n);
-                let mut head = [0u8; 11];
-                let mut len = data.len() as u64;
-                let mut k = 0;
-                while len >= 0x80 {
-                    head[k] = len as u8 | 0x80;
-                    len >>= 7;
-                    k += 1;
+                // Chunk references hold 32-bit offsets.
+                if self.n > u64::from(u32::MAX) {
+                    return Err(io::Error::other("chunk segment beyond 4 GiB"));
                 }
-                head[k] = len as u8;
-                head[k + 1] = enc.byte();
+                refs.push(self.seq << 32 | self.n);
+                let mut head = Vec::with_capacity(6);
+                crate::bytes::put_uvarint(&mut head, data.len() as u64);
+                head.push(enc.byte());
                 let crc = crc32c::crc32c_append(crc32c::crc32c(&[enc.byte()]), data);
-                let Some((_, f)) = self.current.as_mut() else {
+                let Some(f) = self.current.as_mut() else {
                     return Err(io::Error::other("no segment open"));
                 };
-                f.write_all(&head[..k + 2])?;
+                f.write_all(&head)?;
                 f.write_all(data)?;
                 f.write_all(&crc.to_be_bytes())?;
-                self.n += (k + 2 + data.len() + 4) as u64;
+                self.n += (head.len() + data.len() + 4) as u64;
             }
         }
         Ok(())

@@ -7,7 +7,7 @@ use std::collections::{BTreeMap, HashMap};
 use std::io::{self, Write};
 
 use super::{ChunkMeta, Toc, INDEX_MAGIC};
-use crate::bytes::crc32c;
+use crate::bytes::{crc32c, put_uvarint, put_varint};
 use crate::labels::Label;
 
 /// Errors of the index writer.
@@ -32,18 +32,6 @@ pub enum IndexWriteError {
     /// The file would exceed the format's limits (4 GiB sections, 2^32 series slots).
     #[error("index too large: {0}")]
     TooLarge(&'static str),
-}
-
-fn put_uvarint(out: &mut Vec<u8>, mut v: u64) {
-    while v >= 0x80 {
-        out.push(v as u8 | 0x80);
-        v >>= 7;
-    }
-    out.push(v as u8);
-}
-
-fn put_varint(out: &mut Vec<u8>, v: i64) {
-    put_uvarint(out, ((v << 1) ^ (v >> 63)) as u64);
 }
 
 fn put_str(out: &mut Vec<u8>, s: &[u8]) {
