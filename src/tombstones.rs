@@ -144,15 +144,14 @@ impl Tombstones {
         let mut out = Vec::new();
         out.extend_from_slice(&TOMBSTONES_MAGIC.to_be_bytes());
         out.push(1);
-        let mut b = crate::chunkenc::BitWriter::new();
+        let mut stones = Vec::new();
         for (r, ivs) in series {
             for iv in ivs.as_slice() {
-                b.write_uvarint(*r);
-                b.write_varint(iv.min);
-                b.write_varint(iv.max);
+                crate::bytes::put_uvarint(&mut stones, *r);
+                crate::bytes::put_varint(&mut stones, iv.min);
+                crate::bytes::put_varint(&mut stones, iv.max);
             }
         }
-        let stones = b.finish();
         out.extend_from_slice(&stones);
         out.extend_from_slice(&crate::bytes::crc32c(&stones).to_be_bytes());
         out
@@ -258,19 +257,18 @@ mod tests {
 
     #[test]
     fn many_stones_in_descending_order_parse_fast_and_merge_like_add() {
-        let mut b = crate::chunkenc::BitWriter::new();
+        let mut stones = Vec::new();
         let mut expect = Intervals::default();
         for i in (0..50_000i64).rev() {
             let iv = Interval {
                 min: i * 10,
                 max: i * 10 + (i % 3) * 5,
             };
-            b.write_uvarint(3);
-            b.write_varint(iv.min);
-            b.write_varint(iv.max);
+            crate::bytes::put_uvarint(&mut stones, 3);
+            crate::bytes::put_varint(&mut stones, iv.min);
+            crate::bytes::put_varint(&mut stones, iv.max);
             expect.add(iv);
         }
-        let stones = b.finish();
         let mut data = vec![0x01, 0x30, 0xba, 0x30, 0x01];
         data.extend_from_slice(&stones);
         data.extend_from_slice(&crate::bytes::crc32c(&stones).to_be_bytes());
