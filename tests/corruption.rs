@@ -11,7 +11,7 @@ use tsblock::index::Index;
 use tsblock::{Block, ReadMode};
 
 mod common;
-use common::Rng;
+use common::{copy_dir, Rng};
 
 /// Records the largest single allocation, so that a corrupt length or count that sizes an
 /// allocation is caught (fixture files are all far below the limit checked at the end).
@@ -65,29 +65,15 @@ fn read_everything(dir: &Path, mode: ReadMode) -> tsblock::Result<u64> {
 }
 
 fn block_dirs() -> Vec<PathBuf> {
-    let root = common::testdata().join("blocks");
     let mut dirs = Vec::new();
-    for fixture in std::fs::read_dir(root).expect("testdata/blocks") {
-        for block in std::fs::read_dir(fixture.expect("entry").path()).expect("fixture") {
+    for (_, fixture) in common::fixtures() {
+        for block in std::fs::read_dir(fixture).expect("fixture") {
             dirs.push(block.expect("entry").path());
         }
     }
     dirs.sort();
     assert!(!dirs.is_empty());
     dirs
-}
-
-fn copy_block(src: &Path, dst: &Path) {
-    std::fs::create_dir_all(dst.join("chunks")).expect("mkdir");
-    for f in ["meta.json", "index", "tombstones"] {
-        if src.join(f).exists() {
-            std::fs::copy(src.join(f), dst.join(f)).expect("copy");
-        }
-    }
-    for e in std::fs::read_dir(src.join("chunks")).expect("chunks") {
-        let e = e.expect("entry");
-        std::fs::copy(e.path(), dst.join("chunks").join(e.file_name())).expect("copy");
-    }
 }
 
 /// Interesting cut points of a file: section boundaries (and their neighbours), plus random.
@@ -140,7 +126,7 @@ fn every_cut_is_an_error() {
     for src in block_dirs() {
         let work = tmp.path().join("block");
         let _ = std::fs::remove_dir_all(&work);
-        copy_block(&src, &work);
+        copy_dir(&src, &work);
         assert!(
             read_everything(&work, ReadMode::Mmap).is_ok(),
             "{}",
@@ -182,7 +168,7 @@ fn flipped_bytes_give_errors_or_results_never_panics() {
     for src in block_dirs() {
         let work = tmp.path().join("block");
         let _ = std::fs::remove_dir_all(&work);
-        copy_block(&src, &work);
+        copy_dir(&src, &work);
         for file in files_of(&work) {
             let original = std::fs::read(&file).expect("read");
             let name = file
@@ -269,7 +255,7 @@ fn malformed_data_behind_valid_checksums_never_panics() {
     for src in block_dirs() {
         let work = tmp.path().join("block");
         let _ = std::fs::remove_dir_all(&work);
-        copy_block(&src, &work);
+        copy_dir(&src, &work);
         let block = Block::open_with(&work, ReadMode::Read).expect("open");
         // Where the CRC-protected pieces are: series entries and chunks.
         let mut series_at = Vec::new();

@@ -9,18 +9,10 @@ mod common;
 use common::testdata as root;
 
 fn fixtures() -> Vec<String> {
-    let mut names: Vec<String> = std::fs::read_dir(root().join("blocks"))
-        .expect("testdata/blocks")
-        .map(|e| {
-            e.expect("entry")
-                .file_name()
-                .into_string()
-                .expect("utf-8 name")
-        })
-        .collect();
-    names.sort();
-    assert!(names.len() >= 5, "fixtures missing: {names:?}");
-    names
+    common::fixtures()
+        .into_iter()
+        .map(|(name, _)| name)
+        .collect()
 }
 
 fn tsblock(args: &[&str], path: &Path) -> (Vec<u8>, String, bool) {

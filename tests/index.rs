@@ -6,8 +6,8 @@ mod common;
 
 #[test]
 fn symbol_membership_label_values_and_postings_agree_with_a_full_scan() {
-    for fixture in std::fs::read_dir(common::testdata().join("blocks")).expect("blocks") {
-        let db = Db::open(fixture.expect("entry").path()).expect("open");
+    for (_, fixture) in common::fixtures() {
+        let db = Db::open(&fixture).expect("open");
         for block in db.blocks() {
             let index = block.index();
             index.check_tables().expect("tables");

@@ -114,13 +114,7 @@ fn check(name: &str, db: &Path, promtool_args: &[&str], tsblock_args: &[&str]) {
 fn promtool_agrees_on_the_checked_in_fixtures() {
     // Also covers fixtures promtool cannot regenerate by itself (tombstones from a server).
     let tmp = tempfile::tempdir().expect("tempdir");
-    for fixture in std::fs::read_dir(testdata().join("blocks")).expect("blocks") {
-        let fixture = fixture.expect("entry").path();
-        let name = fixture
-            .file_name()
-            .and_then(|n| n.to_str())
-            .expect("name")
-            .to_string();
+    for (name, fixture) in common::fixtures() {
         let db = tmp.path().join(&name);
         std::fs::create_dir_all(db.join("wal")).expect("mkdir");
         for block in std::fs::read_dir(&fixture).expect("fixture") {

@@ -10,13 +10,9 @@ mod common;
 #[test]
 fn fixture_chunks_reencode_byte_for_byte() {
     let (mut chunks, mut padded) = (0, 0);
-    for fixture in std::fs::read_dir(common::testdata().join("blocks")).expect("blocks") {
-        let fixture = fixture.expect("entry").path();
+    for (name, fixture) in common::fixtures() {
         // spec-* fixtures were written by tsblock-write with 3.x chunks.
-        let made_by_3x = fixture
-            .file_name()
-            .and_then(|n| n.to_str())
-            .is_some_and(|n| n.starts_with("spec-"));
+        let made_by_3x = name.starts_with("spec-");
         let db = Db::open(&fixture).expect("open");
         for block in db.blocks() {
             for series in block.series().expect("series") {
@@ -54,8 +50,8 @@ fn fixture_chunks_reencode_byte_for_byte() {
 fn fixture_indexes_rewrite_byte_for_byte() {
     use tsblock::index::IndexWriter;
     let mut n = 0;
-    for fixture in std::fs::read_dir(common::testdata().join("blocks")).expect("blocks") {
-        let db = Db::open(fixture.expect("entry").path()).expect("open");
+    for (_, fixture) in common::fixtures() {
+        let db = Db::open(&fixture).expect("open");
         for block in db.blocks() {
             let index = block.index();
             // (spec-* indexes come from our own writer; rewriting them checks determinism.)

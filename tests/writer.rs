@@ -85,13 +85,7 @@ fn rebuild(block: &Block, opts: BlockWriterOptions, out: &Path) -> std::path::Pa
 fn prometheus_2x_flavour_rebuilds_promtool_blocks_byte_for_byte() {
     let tmp = tempfile::tempdir().expect("tempdir");
     let mut n = 0;
-    for fixture in std::fs::read_dir(common::testdata().join("blocks")).expect("blocks") {
-        let fixture = fixture.expect("entry").path();
-        let name = fixture
-            .file_name()
-            .and_then(|n| n.to_str())
-            .expect("name")
-            .to_string();
+    for (name, fixture) in common::fixtures() {
         if name == "tombstones" || name.starts_with("spec-") {
             // Server-made tombstones (its chunks are those of tombstones-base), and blocks
             // tsblock-write made in the 3.x flavour.
@@ -126,8 +120,8 @@ fn prometheus_2x_flavour_rebuilds_promtool_blocks_byte_for_byte() {
 #[test]
 fn prometheus_3x_flavour_reads_back_the_same_samples() {
     let tmp = tempfile::tempdir().expect("tempdir");
-    for fixture in std::fs::read_dir(common::testdata().join("blocks")).expect("blocks") {
-        let db = Db::open(fixture.expect("entry").path()).expect("open");
+    for (_, fixture) in common::fixtures() {
+        let db = Db::open(&fixture).expect("open");
         for block in db.blocks() {
             let dir = rebuild(block, BlockWriterOptions::default(), tmp.path());
             let ours = Block::open(&dir).expect("open ours");

@@ -8,6 +8,25 @@ pub fn testdata() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("testdata")
 }
 
+/// Every fixture data directory in `testdata/blocks/`, as (name, path), sorted by name.
+pub fn fixtures() -> Vec<(String, PathBuf)> {
+    let mut v: Vec<(String, PathBuf)> = std::fs::read_dir(testdata().join("blocks"))
+        .expect("testdata/blocks")
+        .map(|e| {
+            let path = e.expect("entry").path();
+            let name = path
+                .file_name()
+                .and_then(|n| n.to_str())
+                .expect("UTF-8 fixture name")
+                .to_string();
+            (name, path)
+        })
+        .collect();
+    v.sort();
+    assert!(v.len() >= 5, "fixtures missing: {v:?}");
+    v
+}
+
 /// The first block directory of fixture `name`.
 pub fn fixture_block(name: &str) -> PathBuf {
     std::fs::read_dir(testdata().join("blocks").join(name))
