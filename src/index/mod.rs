@@ -19,8 +19,8 @@ use crate::bytes::{check_crc, Cursor};
 use crate::error::{FormatError, FormatErrorKind, Section};
 use crate::labels::Label;
 
-pub use postings::Postings;
 use postings::PostingsTable;
+pub use postings::{LabelValue, LabelValues, Postings};
 use symbols::Symbols;
 pub use writer::{IndexWriteError, IndexWriter};
 
@@ -230,6 +230,27 @@ impl<B: AsRef<[u8]>> Index<B> {
             .into_iter()
             .map(|(v, _)| v)
             .collect())
+    }
+
+    /// The values of `name` from the first one `>= from` on, in order, each with the offset
+    /// of its postings list; read lazily from the postings offset table. With `from = b""`
+    /// this walks every value; with a prefix it starts where values with that prefix do.
+    pub fn label_values_from(
+        &self,
+        name: &[u8],
+        from: &[u8],
+    ) -> Result<LabelValues<'_>, FormatError> {
+        self.postings_table.values_from(self.body(), name, from)
+    }
+
+    /// The postings list at `offset` (a [`LabelValue::postings_offset`]), CRC-checked.
+    pub fn postings_at(&self, offset: u64) -> Result<Postings<'_>, FormatError> {
+        Postings::parse(self.body(), offset)
+    }
+
+    /// The postings offset of `name="value"`, if the pair occurs.
+    pub fn postings_offset(&self, name: &[u8], value: &[u8]) -> Result<Option<u64>, FormatError> {
+        self.postings_table.lookup(self.body(), name, value)
     }
 
     /// File offset of a series entry.

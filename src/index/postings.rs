@@ -54,6 +54,53 @@ impl<'a> Postings<'a> {
     pub fn remaining(&self) -> usize {
         (self.entries.len() - self.pos) / 4
     }
+
+    /// The `i`-th entry after the current position (`u64::MAX` past the end).
+    #[inline]
+    fn peek(&self, i: usize) -> u64 {
+        let at = self.pos + 4 * i;
+        self.entries
+            .get(at..at + 4)
+            .map_or(u64::MAX, |b| u64::from(BigEndian::read_u32(b)))
+    }
+
+    /// Skips entries below `target` and returns the first entry `>= target`, consuming it.
+    ///
+    /// Gallops (1, 2, 4, … entries ahead) and then binary-searches, so a seek costs
+    /// O(log distance) however long the list is. Assumes the list ascends, as Prometheus
+    /// writes it; on a list that does not, it returns some later entry and still ends.
+    pub fn seek(&mut self, target: u64) -> Option<u64> {
+        let n = self.remaining();
+        if n == 0 {
+            return None;
+        }
+        if self.peek(0) >= target {
+            return self.next();
+        }
+        // Invariant: peek(lo) < target, and hi == n or peek(hi) >= target.
+        let (mut lo, mut step) = (0usize, 1usize);
+        let mut hi = loop {
+            let hi = lo.saturating_add(step);
+            if hi >= n {
+                break n;
+            }
+            if self.peek(hi) >= target {
+                break hi;
+            }
+            lo = hi;
+            step = step.saturating_mul(2);
+        };
+        while hi - lo > 1 {
+            let mid = lo + (hi - lo) / 2;
+            if self.peek(mid) >= target {
+                hi = mid;
+            } else {
+                lo = mid;
+            }
+        }
+        self.pos += 4 * hi;
+        self.next()
+    }
 }
 
 impl Iterator for Postings<'_> {
@@ -331,31 +378,135 @@ impl PostingsTable {
     }
 
     /// All values of `name`, sorted, each with its postings offset.
-    pub(crate) fn values<'f>(
-        &self,
-        file: &'f [u8],
+    pub(crate) fn values<'a>(
+        &'a self,
+        file: &'a [u8],
         name: &[u8],
-    ) -> Result<Vec<(&'f [u8], u64)>, FormatError> {
+    ) -> Result<Vec<(&'a [u8], u64)>, FormatError> {
+        self.values_from(file, name, b"")?
+            .map(|r| r.map(|v| (v.value, v.postings_offset)))
+            .collect()
+    }
+
+    /// The values of `name` from the first one `>= from` on, in order, read lazily from
+    /// the table: finding the start reads at most 32 entries, each step one more.
+    pub(crate) fn values_from<'a>(
+        &'a self,
+        file: &'a [u8],
+        name: &[u8],
+        from: &[u8],
+    ) -> Result<LabelValues<'a>, FormatError> {
+        let empty = LabelValues {
+            inner: ValuesInner::Done,
+        };
         let Some(n) = self.find_name(file, name)? else {
-            return Ok(Vec::new());
+            return Ok(empty);
         };
-        let mut out = Vec::new();
+        let val = |s: &Sample| file.get(s.value.clone()).unwrap_or_default();
+        let first = n.samples.partition_point(|s| val(s) < from);
         if !self.sorted {
-            for s in &n.samples {
-                let mut c = self.cursor(file, s.entry)?;
-                let e = read_entry(&mut c)?;
-                out.push((e.value, e.offset));
-            }
-            return Ok(out);
+            return Ok(LabelValues {
+                inner: ValuesInner::Listed {
+                    table: self,
+                    file,
+                    samples: n.samples.get(first..).unwrap_or_default().iter(),
+                },
+            });
         }
-        let (Some(first), Some(last)) = (n.samples.first(), n.samples.last()) else {
-            return Ok(out);
+        let Some(last) = n.samples.last() else {
+            return Ok(empty);
         };
-        let mut c = self.cursor(file, first.entry)?;
-        while c.position() <= last.entry {
+        // Values between the previous sample and `first` may be >= from too.
+        let Some(start) = n.samples.get(first.saturating_sub(1)) else {
+            return Ok(empty);
+        };
+        let mut c = self.cursor(file, start.entry)?;
+        loop {
+            if c.position() > last.entry {
+                return Ok(empty);
+            }
+            let at = c.position();
             let e = read_entry(&mut c)?;
-            out.push((e.value, e.offset));
+            if e.value >= from {
+                c.seek(at)?;
+                break;
+            }
         }
-        Ok(out)
+        Ok(LabelValues {
+            inner: ValuesInner::Walk {
+                cursor: c,
+                last_entry: last.entry,
+            },
+        })
+    }
+}
+
+/// A label value and where its postings list is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct LabelValue<'a> {
+    /// The value.
+    pub value: &'a [u8],
+    /// File offset of the postings list of this name and value (see
+    /// [`super::Index::postings_at`]).
+    pub postings_offset: u64,
+}
+
+/// Iterator over the values of one label name, in order (see
+/// [`super::Index::label_values_from`]).
+#[derive(Debug)]
+pub struct LabelValues<'a> {
+    inner: ValuesInner<'a>,
+}
+
+#[derive(Debug)]
+enum ValuesInner<'a> {
+    /// Sorted table (v2): walk entries on disk up to the name's last entry.
+    Walk {
+        cursor: Cursor<'a>,
+        last_entry: usize,
+    },
+    /// Unsorted table (v1): every entry is remembered, in value order.
+    Listed {
+        table: &'a PostingsTable,
+        file: &'a [u8],
+        samples: std::slice::Iter<'a, Sample>,
+    },
+    Done,
+}
+
+impl<'a> Iterator for LabelValues<'a> {
+    type Item = Result<LabelValue<'a>, FormatError>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        let r = match &mut self.inner {
+            ValuesInner::Done => return None,
+            ValuesInner::Walk { cursor, last_entry } => {
+                if cursor.position() > *last_entry {
+                    self.inner = ValuesInner::Done;
+                    return None;
+                }
+                read_entry(cursor)
+            }
+            ValuesInner::Listed {
+                table,
+                file,
+                samples,
+            } => {
+                let s = samples.next()?;
+                table
+                    .cursor(file, s.entry)
+                    .and_then(|mut c| read_entry(&mut c))
+            }
+        };
+        match r {
+            Ok(e) => Some(Ok(LabelValue {
+                value: e.value,
+                postings_offset: e.offset,
+            })),
+            Err(e) => {
+                self.inner = ValuesInner::Done;
+                Some(Err(e))
+            }
+        }
     }
 }
