@@ -3,7 +3,7 @@
 
 use criterion::{black_box, criterion_group, criterion_main, Criterion};
 use tsblock::index::Index;
-use tsblock::{Block, Db};
+use tsblock::{Block, Db, Querier};
 
 fn largest_block() -> Option<std::path::PathBuf> {
     let db = Db::open("testdata/blocks/many-series").ok()?;
@@ -47,7 +47,7 @@ fn bench_select(c: &mut Criterion) {
     c.bench_function("select all + decode every sample", |b| {
         b.iter(|| {
             let mut n = 0u64;
-            for s in db.select(i64::MIN, i64::MAX).expect("select") {
+            for s in db.select(&[], i64::MIN, i64::MAX).expect("select") {
                 for x in s.expect("series").samples() {
                     n = n.wrapping_add(x.expect("sample").t as u64);
                 }

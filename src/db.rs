@@ -6,7 +6,6 @@ use std::path::{Path, PathBuf};
 
 use crate::block::Block;
 use crate::error::{Error, Result};
-use crate::query::SeriesSet;
 use crate::source::ReadMode;
 
 /// Something the reader tolerated and the user should hear about.
@@ -157,13 +156,6 @@ impl Db {
     /// What was skipped or not read.
     pub fn warnings(&self) -> &[Warning] {
         &self.warnings
-    }
-
-    /// All series with samples in the closed range `[mint, maxt]`, merged across blocks:
-    /// series in label order, each once; samples in time order, one per timestamp,
-    /// tombstones applied.
-    pub fn select(&self, mint: i64, maxt: i64) -> Result<SeriesSet<'_>> {
-        SeriesSet::new(self.blocks.iter(), mint, maxt)
     }
 }
 

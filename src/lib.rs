@@ -5,11 +5,11 @@
 //! [`Block`] → queries across blocks ([`query`], [`Db`]).
 //!
 //! ```
-//! use tsblock::{Db, query::Value};
+//! use tsblock::{Db, Querier, query::Value};
 //!
 //! # fn main() -> Result<(), tsblock::Error> {
 //! let db = Db::open("testdata/blocks/values")?;
-//! for series in db.select(i64::MIN, i64::MAX)? {
+//! for series in db.select(&[], i64::MIN, i64::MAX)? {
 //!     let series = series?;
 //!     for sample in series.samples() {
 //!         let sample = sample?;
@@ -55,6 +55,7 @@ pub use db::{Db, Warning};
 pub use error::{Error, FormatError, FormatErrorKind, Result, Section};
 pub use labels::Label;
 pub use meta::BlockMeta;
+pub use query::Querier;
 pub use source::ReadMode;
 
 /// The README's examples, compiled and run as doctests.

@@ -5,7 +5,7 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use tsblock::{Block, Db};
+use tsblock::{Block, Db, Querier};
 
 mod common;
 use common::copy_dir;
@@ -60,7 +60,7 @@ fn histogram_chunks_are_a_typed_error_and_dump_stops_the_series() {
 
     let db = Db::open(&db_dir).expect("open");
     let mut saw = false;
-    for s in db.select(i64::MIN, i64::MAX).expect("select") {
+    for s in db.select(&[], i64::MIN, i64::MAX).expect("select") {
         let s = s.expect("series");
         for x in s.samples() {
             match x {

@@ -8,7 +8,7 @@ use tsblock::chunkenc::XorIter;
 use tsblock::tombstones::Interval;
 use tsblock::ulid::Ulid;
 use tsblock::writer::{BlockWriter, BlockWriterOptions, Flavor, Labels};
-use tsblock::{Block, Db};
+use tsblock::{Block, Db, Querier};
 
 mod common;
 
@@ -174,7 +174,7 @@ fn deletions_become_tombstones() {
     assert_eq!(meta.stats.num_tombstones, 2);
     let db = Db::open(tmp.path()).expect("open");
     let mut counts = Vec::new();
-    for s in db.select(i64::MIN, i64::MAX).expect("select") {
+    for s in db.select(&[], i64::MIN, i64::MAX).expect("select") {
         counts.push(s.expect("series").samples().count());
     }
     assert_eq!(counts, vec![89, 100]);

@@ -9,12 +9,15 @@
 //! `chainSampleIterator`) down to Go's `container/heap` sift order, so that when
 //! overlapping blocks hold different values for the same timestamp the same one wins.
 
-use crate::block::{Block, BlockSeries};
+use crate::block::Block;
 use crate::chunkenc::{Encoding, XorIter};
 use crate::error::{Error, FormatError, FormatErrorKind, Result, Section};
 use crate::index::ChunkMeta;
 use crate::labels::Label;
 use crate::tombstones::Intervals;
+
+use super::matcher::Matcher;
+use super::postings::{postings_for_matchers, union, BoxPostings};
 
 /// A sample's value.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -285,10 +288,9 @@ impl Iterator for Samples<'_> {
 }
 
 /// One block's series stream with its current series.
-#[derive(Debug)]
 struct Cursor<'a> {
     block: &'a Block,
-    series: BlockSeries<'a>,
+    refs: BoxPostings<'a>,
     current: Option<(Vec<Label<'a>>, Part<'a>)>,
 }
 
@@ -296,23 +298,26 @@ impl<'a> Cursor<'a> {
     /// Moves to the next series that has chunks in `[mint, maxt]`; false at the end.
     fn advance(&mut self, mint: i64, maxt: i64) -> Result<bool> {
         self.current = None;
-        for entry in self.series.by_ref() {
-            let mut entry = entry?;
-            let tombstones = self.block.tombstones().get(entry.id);
-            entry.chunks.retain(|c| {
+        while self.refs.next() {
+            let id = self.refs.at();
+            let mut labels = Vec::new();
+            let mut chunks = Vec::new();
+            self.block.read_series(id, &mut labels, &mut chunks)?;
+            let tombstones = self.block.tombstones().get(id);
+            chunks.retain(|c| {
                 c.max_time >= mint
                     && c.min_time <= maxt
                     && !tombstones.is_some_and(|iv| iv.covers(c.min_time, c.max_time))
             });
-            if entry.chunks.is_empty() {
+            if chunks.is_empty() {
                 continue;
             }
             self.current = Some((
-                entry.labels,
+                labels,
                 Part {
                     block: self.block,
                     tombstones,
-                    chunks: entry.chunks,
+                    chunks,
                 },
             ));
             return Ok(true);
@@ -327,7 +332,6 @@ impl<'a> Cursor<'a> {
 
 /// Series of several blocks merged by label set, in label order
 /// (Prometheus's `genericMergeSeriesSet`).
-#[derive(Debug)]
 pub struct SeriesSet<'a> {
     /// A Go heap of cursors ordered by their current labels.
     heap: Vec<Cursor<'a>>,
@@ -346,6 +350,18 @@ impl<'a> SeriesSet<'a> {
     /// Series of `blocks` (in the order given, normally by `minTime`) that have data in the
     /// closed range `[mint, maxt]`. Blocks outside the range are not read.
     pub fn new(blocks: impl IntoIterator<Item = &'a Block>, mint: i64, maxt: i64) -> Result<Self> {
+        Self::select(blocks, &[], mint, maxt)
+    }
+
+    /// Series of `blocks` that pass every matcher of at least one of `selectors` and have
+    /// data in `[mint, maxt]`; no selectors selects every series. Each block resolves the
+    /// selectors through its postings and reads only the series they name.
+    pub fn select(
+        blocks: impl IntoIterator<Item = &'a Block>,
+        selectors: &[&[Matcher]],
+        mint: i64,
+        maxt: i64,
+    ) -> Result<Self> {
         let mut heap = Vec::new();
         for block in blocks {
             let m = block.meta();
@@ -355,7 +371,7 @@ impl<'a> SeriesSet<'a> {
             }
             let mut c = Cursor {
                 block,
-                series: block.series()?,
+                refs: block_postings(block, selectors)?,
                 current: None,
             };
             if c.advance(mint, maxt)? {
@@ -411,6 +427,25 @@ impl<'a> Iterator for SeriesSet<'a> {
             maxt: self.maxt,
         }))
     }
+}
+
+/// The series of `block` that pass any of `selectors` (every series if there are none).
+pub(crate) fn block_postings<'a>(
+    block: &'a Block,
+    selectors: &[&[Matcher]],
+) -> Result<BoxPostings<'a>> {
+    let index = block.index();
+    let resolve = |m: &[Matcher]| {
+        postings_for_matchers(index, m).map_err(|e| Error::format(block.dir().join("index"), e))
+    };
+    if selectors.is_empty() {
+        return resolve(&[]);
+    }
+    let mut sets = Vec::with_capacity(selectors.len());
+    for m in selectors {
+        sets.push(resolve(m)?);
+    }
+    Ok(union(sets))
 }
 
 #[cfg(test)]

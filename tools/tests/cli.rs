@@ -4,7 +4,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 
 use tsblock::query::Value;
-use tsblock::{promtool, Block, Db};
+use tsblock::{promtool, Block, Db, Querier};
 
 fn testdata() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../testdata")
@@ -30,7 +30,7 @@ fn ok(out: Output) -> Output {
 fn dump(dir: &Path) -> Vec<u8> {
     let db = Db::open(dir).expect("open");
     let (mut out, mut prefix) = (Vec::new(), Vec::new());
-    for s in db.select(i64::MIN, i64::MAX).expect("select") {
+    for s in db.select(&[], i64::MIN, i64::MAX).expect("select") {
         let s = s.expect("series");
         prefix.clear();
         promtool::push_dump_prefix(&mut prefix, s.labels());

@@ -1,0 +1,13 @@
+//! Queries: label matchers, postings algebra, and series merged across blocks.
+
+mod goregex;
+mod matcher;
+pub mod postings;
+mod querier;
+mod selector;
+mod series;
+
+pub use matcher::{MatchOp, Matcher, MatcherError};
+pub use querier::Querier;
+pub use selector::{Selector, SelectorError};
+pub use series::{Sample, Samples, Series, SeriesSet, Value};

@@ -1,0 +1,597 @@
+//! Postings algebra: sorted streams of series references that can skip ahead, combined by
+//! intersection, union and subtraction, and the translation of label matchers into them.
+//!
+//! Everything is lazy over the mapped postings lists: an intersection seeks its lists
+//! (galloping inside each), a union keeps a heap of its lists' heads, a subtraction seeks
+//! the list it removes. Nothing reads a list the query does not name; the list of every
+//! series is only read when no matcher narrows the query.
+
+use std::cmp::Reverse;
+use std::collections::BinaryHeap;
+
+use crate::error::FormatError;
+use crate::index::{Index, Postings};
+
+use super::matcher::{Candidates, Matcher};
+
+/// A sorted stream of series references with a current position, as Prometheus's
+/// `index.Postings`: `next` moves to the next reference, `seek` to the first one at or
+/// after a target (staying put if the current one already is), `at` reads the current one.
+pub trait PostingsIter {
+    /// Moves to the next reference; false at the end.
+    fn next(&mut self) -> bool;
+    /// Moves to the first reference `>= target`, not moving if the current one is; false
+    /// when there is none.
+    fn seek(&mut self, target: u64) -> bool;
+    /// The current reference (meaningful after `next` or `seek` returned true).
+    fn at(&self) -> u64;
+    /// An upper bound on the references left, to order intersections cheapest first.
+    fn cost(&self) -> usize;
+}
+
+/// A boxed postings stream.
+pub type BoxPostings<'a> = Box<dyn PostingsIter + 'a>;
+
+impl<P: PostingsIter + ?Sized> PostingsIter for Box<P> {
+    fn next(&mut self) -> bool {
+        (**self).next()
+    }
+    fn seek(&mut self, target: u64) -> bool {
+        (**self).seek(target)
+    }
+    fn at(&self) -> u64 {
+        (**self).at()
+    }
+    fn cost(&self) -> usize {
+        (**self).cost()
+    }
+}
+
+/// Reads a postings stream to the end as an iterator of references.
+pub fn iter<P: PostingsIter>(p: P) -> impl Iterator<Item = u64> {
+    let mut p = p;
+    std::iter::from_fn(move || p.next().then(|| p.at()))
+}
+
+/// The current position of a stream.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum State {
+    Start,
+    At(u64),
+    End,
+}
+
+/// One postings list of an index, read from the mapped bytes.
+#[derive(Debug, Clone)]
+pub struct ListPostings<'a> {
+    list: Postings<'a>,
+    state: State,
+}
+
+impl<'a> ListPostings<'a> {
+    /// Wraps a decoded list.
+    pub fn new(list: Postings<'a>) -> Self {
+        ListPostings {
+            list,
+            state: State::Start,
+        }
+    }
+}
+
+impl PostingsIter for ListPostings<'_> {
+    #[inline]
+    fn next(&mut self) -> bool {
+        if self.state == State::End {
+            return false;
+        }
+        self.state = self.list.next().map_or(State::End, State::At);
+        self.state != State::End
+    }
+
+    #[inline]
+    fn seek(&mut self, target: u64) -> bool {
+        match self.state {
+            State::End => return false,
+            State::At(v) if v >= target => return true,
+            _ => {}
+        }
+        self.state = self.list.seek(target).map_or(State::End, State::At);
+        self.state != State::End
+    }
+
+    #[inline]
+    fn at(&self) -> u64 {
+        match self.state {
+            State::At(v) => v,
+            _ => 0,
+        }
+    }
+
+    fn cost(&self) -> usize {
+        self.list.remaining() + usize::from(matches!(self.state, State::At(_)))
+    }
+}
+
+/// A sorted list of references held in memory.
+#[derive(Debug, Clone, Default)]
+pub struct VecPostings {
+    refs: Vec<u64>,
+    /// Index of the current entry plus one (0 before the start).
+    pos: usize,
+}
+
+impl VecPostings {
+    /// Wraps references that must be sorted ascending.
+    pub fn new(refs: Vec<u64>) -> Self {
+        VecPostings { refs, pos: 0 }
+    }
+}
+
+impl PostingsIter for VecPostings {
+    fn next(&mut self) -> bool {
+        if self.pos <= self.refs.len() {
+            self.pos += 1;
+        }
+        self.pos <= self.refs.len()
+    }
+
+    fn seek(&mut self, target: u64) -> bool {
+        if self.pos > 0 && self.refs.get(self.pos - 1).is_some_and(|&v| v >= target) {
+            return true;
+        }
+        let from = self.pos.min(self.refs.len());
+        let rest = self.refs.get(from..).unwrap_or_default();
+        self.pos = from + rest.partition_point(|&v| v < target) + 1;
+        self.pos <= self.refs.len()
+    }
+
+    fn at(&self) -> u64 {
+        self.pos
+            .checked_sub(1)
+            .and_then(|i| self.refs.get(i))
+            .copied()
+            .unwrap_or(0)
+    }
+
+    fn cost(&self) -> usize {
+        self.refs.len().saturating_sub(self.pos.saturating_sub(1))
+    }
+}
+
+/// No references.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct EmptyPostings;
+
+impl PostingsIter for EmptyPostings {
+    fn next(&mut self) -> bool {
+        false
+    }
+    fn seek(&mut self, _: u64) -> bool {
+        false
+    }
+    fn at(&self) -> u64 {
+        0
+    }
+    fn cost(&self) -> usize {
+        0
+    }
+}
+
+/// References in every one of several streams.
+pub struct Intersect<'a> {
+    /// Cheapest first: the shortest list leads and the others seek to it.
+    its: Vec<BoxPostings<'a>>,
+    cur: u64,
+    done: bool,
+}
+
+/// The intersection of `its`; empty when `its` is.
+pub fn intersect<'a>(mut its: Vec<BoxPostings<'a>>) -> BoxPostings<'a> {
+    match its.len() {
+        0 => Box::new(EmptyPostings),
+        1 => its.pop().unwrap_or_else(|| Box::new(EmptyPostings)),
+        _ => {
+            its.sort_by_key(|p| p.cost());
+            Box::new(Intersect {
+                its,
+                cur: 0,
+                done: false,
+            })
+        }
+    }
+}
+
+impl Intersect<'_> {
+    /// Seeks every stream to `self.cur`, raising it until all agree.
+    fn align(&mut self) -> bool {
+        'outer: loop {
+            for p in self.its.iter_mut() {
+                if !p.seek(self.cur) {
+                    self.done = true;
+                    return false;
+                }
+                if p.at() > self.cur {
+                    self.cur = p.at();
+                    continue 'outer;
+                }
+            }
+            return true;
+        }
+    }
+}
+
+impl PostingsIter for Intersect<'_> {
+    fn next(&mut self) -> bool {
+        if self.done {
+            return false;
+        }
+        let Some(lead) = self.its.first_mut() else {
+            return false;
+        };
+        if !lead.next() {
+            self.done = true;
+            return false;
+        }
+        self.cur = lead.at();
+        self.align()
+    }
+
+    fn seek(&mut self, target: u64) -> bool {
+        if self.done {
+            return false;
+        }
+        self.cur = self.cur.max(target);
+        self.align()
+    }
+
+    fn at(&self) -> u64 {
+        self.cur
+    }
+
+    fn cost(&self) -> usize {
+        self.its.iter().map(|p| p.cost()).min().unwrap_or(0)
+    }
+}
+
+/// References in any of several streams, each once (a k-way merge over a heap).
+pub struct Union<'a> {
+    its: Vec<BoxPostings<'a>>,
+    /// `(current reference, index into its)` of the streams not yet exhausted.
+    heap: BinaryHeap<Reverse<(u64, usize)>>,
+    cur: Option<u64>,
+    started: bool,
+}
+
+/// The union of `its`.
+pub fn union<'a>(mut its: Vec<BoxPostings<'a>>) -> BoxPostings<'a> {
+    match its.len() {
+        0 => Box::new(EmptyPostings),
+        1 => its.pop().unwrap_or_else(|| Box::new(EmptyPostings)),
+        _ => Box::new(Union {
+            heap: BinaryHeap::with_capacity(its.len()),
+            its,
+            cur: None,
+            started: false,
+        }),
+    }
+}
+
+impl Union<'_> {
+    fn start(&mut self, seek: Option<u64>) {
+        self.started = true;
+        for (i, p) in self.its.iter_mut().enumerate() {
+            let ok = match seek {
+                Some(t) => p.seek(t),
+                None => p.next(),
+            };
+            if ok {
+                self.heap.push(Reverse((p.at(), i)));
+            }
+        }
+        self.cur = self.heap.peek().map(|r| r.0 .0);
+    }
+}
+
+impl PostingsIter for Union<'_> {
+    fn next(&mut self) -> bool {
+        if !self.started {
+            self.start(None);
+            return self.cur.is_some();
+        }
+        let Some(cur) = self.cur else {
+            return false;
+        };
+        // Advance every stream sitting on the current reference.
+        while let Some(&Reverse((v, i))) = self.heap.peek() {
+            if v > cur {
+                break;
+            }
+            self.heap.pop();
+            if let Some(p) = self.its.get_mut(i) {
+                if p.next() {
+                    self.heap.push(Reverse((p.at(), i)));
+                }
+            }
+        }
+        self.cur = self.heap.peek().map(|r| r.0 .0);
+        self.cur.is_some()
+    }
+
+    fn seek(&mut self, target: u64) -> bool {
+        if !self.started {
+            self.start(Some(target));
+            return self.cur.is_some();
+        }
+        match self.cur {
+            None => return false,
+            Some(c) if c >= target => return true,
+            _ => {}
+        }
+        // Only the streams behind the target move.
+        while let Some(&Reverse((v, i))) = self.heap.peek() {
+            if v >= target {
+                break;
+            }
+            self.heap.pop();
+            if let Some(p) = self.its.get_mut(i) {
+                if p.seek(target) {
+                    self.heap.push(Reverse((p.at(), i)));
+                }
+            }
+        }
+        self.cur = self.heap.peek().map(|r| r.0 .0);
+        self.cur.is_some()
+    }
+
+    fn at(&self) -> u64 {
+        self.cur.unwrap_or(0)
+    }
+
+    fn cost(&self) -> usize {
+        self.its
+            .iter()
+            .map(|p| p.cost())
+            .fold(0, usize::saturating_add)
+    }
+}
+
+/// References of one stream that are not in another.
+pub struct Without<'a> {
+    full: BoxPostings<'a>,
+    drop: BoxPostings<'a>,
+    drop_done: bool,
+}
+
+/// `full` minus `drop`.
+pub fn without<'a>(full: BoxPostings<'a>, drop: BoxPostings<'a>) -> BoxPostings<'a> {
+    Box::new(Without {
+        full,
+        drop,
+        drop_done: false,
+    })
+}
+
+impl Without<'_> {
+    /// From the current reference of `full` on, skips those in `drop`.
+    fn settle(&mut self) -> bool {
+        loop {
+            let v = self.full.at();
+            if self.drop_done {
+                return true;
+            }
+            if !self.drop.seek(v) {
+                self.drop_done = true;
+                return true;
+            }
+            if self.drop.at() != v {
+                return true;
+            }
+            if !self.full.next() {
+                return false;
+            }
+        }
+    }
+}
+
+impl PostingsIter for Without<'_> {
+    fn next(&mut self) -> bool {
+        self.full.next() && self.settle()
+    }
+
+    fn seek(&mut self, target: u64) -> bool {
+        self.full.seek(target) && self.settle()
+    }
+
+    fn at(&self) -> u64 {
+        self.full.at()
+    }
+
+    fn cost(&self) -> usize {
+        self.full.cost()
+    }
+}
+
+/// Calls `f` with the postings offset of every value `v` of the matcher's label for which
+/// `m.matches(v) == want`, narrowing the values walked with the matcher's literal set or
+/// prefixes when those values must satisfy its positive part.
+fn for_each_value<B: AsRef<[u8]>>(
+    index: &Index<B>,
+    m: &Matcher,
+    want: bool,
+    mut f: impl FnMut(u64),
+) -> Result<(), FormatError> {
+    let name = m.name();
+    // The values wanted satisfy the un-negated test exactly when this holds.
+    let positive = want != m.op().is_negative();
+    let candidates = if positive {
+        m.candidates()
+    } else {
+        Candidates::All
+    };
+    match candidates {
+        Candidates::Set(values) => {
+            for v in values {
+                if m.matches(v) == want {
+                    if let Some(off) = index.postings_offset(name, v)? {
+                        f(off);
+                    }
+                }
+            }
+        }
+        Candidates::Prefixes(prefixes) => {
+            for p in prefixes {
+                for lv in index.label_values_from(name, p)? {
+                    let lv = lv?;
+                    if !lv.value.starts_with(p) {
+                        break;
+                    }
+                    if m.matches(lv.value) == want {
+                        f(lv.postings_offset);
+                    }
+                }
+            }
+        }
+        Candidates::All => {
+            for lv in index.label_values_from(name, b"")? {
+                let lv = lv?;
+                if m.matches(lv.value) == want {
+                    f(lv.postings_offset);
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
+/// The series of `index` that pass every matcher, with Prometheus's semantics (a missing
+/// label reads as the empty value). No matchers selects every series.
+///
+/// Each matcher becomes the union of the postings of the label values it accepts; a
+/// matcher that accepts the empty value instead subtracts the values it rejects (so
+/// `{a!="x"}` is every series minus `a="x"`). Positive terms are intersected, shortest
+/// first; the every-series list is read only if no term is positive.
+pub fn postings_for_matchers<'a, B: AsRef<[u8]>>(
+    index: &'a Index<B>,
+    matchers: &[Matcher],
+) -> Result<BoxPostings<'a>, FormatError> {
+    let mut positive: Vec<BoxPostings<'a>> = Vec::new();
+    let mut negative: Vec<BoxPostings<'a>> = Vec::new();
+    let mut offsets = Vec::new();
+    for m in matchers {
+        // A series without the label passes exactly when the matcher accepts "".
+        let want = !m.matches_empty();
+        offsets.clear();
+        for_each_value(index, m, want, |off| offsets.push(off))?;
+        let mut lists: Vec<BoxPostings<'a>> = Vec::with_capacity(offsets.len());
+        for &off in &offsets {
+            lists.push(Box::new(ListPostings::new(index.postings_at(off)?)));
+        }
+        if want {
+            if lists.is_empty() {
+                return Ok(Box::new(EmptyPostings));
+            }
+            positive.push(union(lists));
+        } else if !lists.is_empty() {
+            negative.push(union(lists));
+        }
+    }
+    if positive.is_empty() {
+        positive.push(Box::new(ListPostings::new(index.all_postings()?)));
+    }
+    let mut it = intersect(positive);
+    if !negative.is_empty() {
+        it = without(it, union(negative));
+    }
+    Ok(it)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn v(refs: &[u64]) -> BoxPostings<'static> {
+        Box::new(VecPostings::new(refs.to_vec()))
+    }
+
+    fn all(p: BoxPostings<'_>) -> Vec<u64> {
+        iter(p).collect()
+    }
+
+    #[test]
+    fn vec_seek_semantics() {
+        let mut p = VecPostings::new(vec![2, 4, 6]);
+        assert!(p.seek(3) && p.at() == 4);
+        assert!(
+            p.seek(4) && p.at() == 4,
+            "seek stays on a reference >= target"
+        );
+        assert!(p.next() && p.at() == 6);
+        assert!(!p.seek(7) && !p.next());
+    }
+
+    #[test]
+    fn algebra() {
+        assert_eq!(
+            all(intersect(vec![v(&[1, 3, 5, 7, 9]), v(&[3, 4, 5, 9])])),
+            [3, 5, 9]
+        );
+        assert_eq!(all(intersect(vec![v(&[1, 2]), v(&[])])), Vec::<u64>::new());
+        assert_eq!(
+            all(union(vec![v(&[1, 5]), v(&[2, 5, 8]), v(&[]), v(&[0])])),
+            [0, 1, 2, 5, 8]
+        );
+        assert_eq!(all(without(v(&[1, 2, 3, 4, 5]), v(&[2, 4, 6]))), [1, 3, 5]);
+        assert_eq!(all(without(v(&[1, 2]), v(&[]))), [1, 2]);
+        // Nested, with seeks driven by the intersection.
+        let u = union(vec![v(&[1, 10, 20]), v(&[5, 15, 25])]);
+        let w = without(v(&[1, 5, 10, 15, 20, 25, 30]), v(&[10, 25]));
+        assert_eq!(all(intersect(vec![u, w])), [1, 5, 15, 20]);
+    }
+
+    #[test]
+    fn union_seek_only_moves_streams_behind() {
+        let mut u = union(vec![v(&[1, 10]), v(&[2, 3, 4, 11])]);
+        assert!(u.seek(4) && u.at() == 4);
+        assert!(u.seek(4) && u.at() == 4);
+        assert!(u.next() && u.at() == 10);
+        assert!(u.seek(11) && u.at() == 11);
+        assert!(!u.next());
+    }
+
+    #[test]
+    fn list_postings_gallop() {
+        let mut bytes = Vec::new();
+        let refs: Vec<u64> = (0..1000u64).map(|i| i * 3).collect();
+        let mut body = Vec::new();
+        body.extend_from_slice(&(refs.len() as u32).to_be_bytes());
+        for r in &refs {
+            body.extend_from_slice(&(*r as u32).to_be_bytes());
+        }
+        bytes.extend_from_slice(&(body.len() as u32).to_be_bytes());
+        bytes.extend_from_slice(&body);
+        bytes.extend_from_slice(&crate::bytes::crc32c(&body).to_be_bytes());
+        let list = Postings::parse(&bytes, 0).unwrap();
+        for target in [0u64, 1, 2, 3, 500, 2996, 2997, 2998] {
+            let mut p = ListPostings::new(list.clone());
+            let want = refs.iter().copied().find(|&r| r >= target);
+            assert_eq!(p.seek(target).then(|| p.at()), want, "target {target}");
+        }
+        let mut p = ListPostings::new(list);
+        let mut got = Vec::new();
+        let mut t = 0;
+        while p.seek(t) {
+            got.push(p.at());
+            t = p.at() + 7;
+        }
+        let want: Vec<u64> = {
+            let mut out = Vec::new();
+            let mut t = 0;
+            while let Some(r) = refs.iter().copied().find(|&r| r >= t) {
+                out.push(r);
+                t = r + 7;
+            }
+            out
+        };
+        assert_eq!(got, want);
+    }
+}
