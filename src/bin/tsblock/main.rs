@@ -1,12 +1,14 @@
-//! `tsblock`: list and dump Prometheus TSDB blocks, with output identical to `promtool tsdb`.
+//! `tsblock`: list, dump and query Prometheus TSDB blocks; `ls` and `dump` print what
+//! `promtool tsdb list`/`dump` print.
 
 use std::io::{self, Write};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
-use tsblock::query::Value;
-use tsblock::{promtool, Db, ReadMode};
+use tsblock::gofmt;
+use tsblock::query::{Matcher, Selector, SelectorError, Value};
+use tsblock::{promtool, Db, Querier, ReadMode};
 
 /// Read Prometheus TSDB blocks straight from memory-mapped files.
 #[derive(Debug, Parser)]
@@ -18,6 +20,45 @@ struct Cli {
 
     #[command(subcommand)]
     command: Command,
+}
+
+/// `--match` selectors, parsed (and their regexes compiled) while the arguments are read, so
+/// a bad one is a usage error (exit code 2) before anything is opened or printed.
+#[derive(Debug, clap::Args)]
+struct Matching {
+    /// Only series matching this selector, e.g. 'up{job=~"api|web"}' (PromQL syntax;
+    /// regexes are fully anchored). Repeat for the union.
+    #[arg(long = "match", value_name = "SELECTOR", value_parser = parse_selector)]
+    selectors: Vec<Selector>,
+}
+
+impl Matching {
+    fn sets(&self) -> Vec<&[Matcher]> {
+        self.selectors.iter().map(|s| s.matchers()).collect()
+    }
+}
+
+fn parse_selector(s: &str) -> Result<Selector, SelectorError> {
+    s.parse()
+}
+
+/// A closed time range in milliseconds.
+#[derive(Debug, clap::Args)]
+struct TimeRange {
+    /// First timestamp to include (ms, inclusive).
+    #[arg(long, default_value_t = i64::MIN, allow_negative_numbers = true)]
+    min_time: i64,
+    /// Last timestamp to include (ms, inclusive).
+    #[arg(long, default_value_t = i64::MAX, allow_negative_numbers = true)]
+    max_time: i64,
+}
+
+/// How `labels` and `label-values` print names and values.
+#[derive(Debug, clap::Args)]
+struct ListFormat {
+    /// End each item with NUL instead of a newline, and never quote.
+    #[arg(short = 'z', long = "null")]
+    null: bool,
 }
 
 #[derive(Debug, Subcommand)]
@@ -33,12 +74,45 @@ enum Command {
     },
     /// Print every float sample as `{labels} value timestamp` (as `promtool tsdb dump`).
     Dump {
-        /// First timestamp to print (ms, inclusive).
-        #[arg(long, default_value_t = i64::MIN, allow_negative_numbers = true)]
-        min_time: i64,
-        /// Last timestamp to print (ms, inclusive).
-        #[arg(long, default_value_t = i64::MAX, allow_negative_numbers = true)]
-        max_time: i64,
+        #[command(flatten)]
+        range: TimeRange,
+        #[command(flatten)]
+        matching: Matching,
+        /// A data directory or one block directory.
+        path: PathBuf,
+    },
+    /// Print the label set of every series with samples in the range, one per line.
+    Series {
+        #[command(flatten)]
+        range: TimeRange,
+        #[command(flatten)]
+        matching: Matching,
+        /// A data directory or one block directory.
+        path: PathBuf,
+    },
+    /// Print the label names used by the (matching) series, sorted.
+    ///
+    /// A name that Go's strconv.Quote would escape (control characters, quotes, backslashes,
+    /// invalid UTF-8) is printed quoted, so every line is one name.
+    Labels {
+        #[command(flatten)]
+        matching: Matching,
+        #[command(flatten)]
+        format: ListFormat,
+        /// A data directory or one block directory.
+        path: PathBuf,
+    },
+    /// Print the values of one label among the (matching) series, sorted.
+    ///
+    /// A value that Go's strconv.Quote would escape (newlines and other control characters,
+    /// quotes, backslashes, invalid UTF-8) is printed quoted, so every line is one value.
+    LabelValues {
+        /// The label name.
+        name: String,
+        #[command(flatten)]
+        matching: Matching,
+        #[command(flatten)]
+        format: ListFormat,
         /// A data directory or one block directory.
         path: PathBuf,
     },
@@ -117,9 +191,9 @@ fn ls(out: &mut Out, db: &Db, human: bool) -> Result<(), Failure> {
     Ok(())
 }
 
-fn dump(out: &mut Out, db: &Db, mint: i64, maxt: i64) -> Result<(), Failure> {
+fn dump(out: &mut Out, db: &Db, range: &TimeRange, matching: &Matching) -> Result<(), Failure> {
     let mut prefix = Vec::with_capacity(256);
-    for series in db.select(mint, maxt)? {
+    for series in db.select_any(&matching.sets(), range.min_time, range.max_time)? {
         let series = series?;
         prefix.clear();
         promtool::push_dump_prefix(&mut prefix, series.labels());
@@ -140,6 +214,56 @@ fn dump(out: &mut Out, db: &Db, mint: i64, maxt: i64) -> Result<(), Failure> {
     Ok(())
 }
 
+fn series(out: &mut Out, db: &Db, range: &TimeRange, matching: &Matching) -> Result<(), Failure> {
+    for series in db.select_any(&matching.sets(), range.min_time, range.max_time)? {
+        tsblock::labels::push_string(&mut out.buf, series?.labels());
+        out.buf.push(b'\n');
+        out.maybe_flush()?;
+    }
+    Ok(())
+}
+
+/// Label names or values of the series matching any selector (of all series if none).
+fn union_of<'a>(
+    matching: &Matching,
+    mut per_set: impl FnMut(&[Matcher]) -> tsblock::Result<Vec<&'a [u8]>>,
+) -> Result<Vec<&'a [u8]>, Failure> {
+    let sets = matching.sets();
+    if sets.is_empty() {
+        return Ok(per_set(&[])?);
+    }
+    let mut all = Vec::new();
+    for set in sets {
+        all.extend(per_set(set)?);
+    }
+    all.sort_unstable();
+    all.dedup();
+    Ok(all)
+}
+
+/// One name or value per line, quoted when it would otherwise be ambiguous; or raw and
+/// NUL-terminated with `-z`.
+fn print_list(out: &mut Out, items: &[&[u8]], format: &ListFormat) -> Result<(), Failure> {
+    let mut quoted = Vec::new();
+    for item in items {
+        if format.null {
+            out.buf.extend_from_slice(item);
+            out.buf.push(0);
+        } else {
+            quoted.clear();
+            gofmt::push_quoted(&mut quoted, item);
+            if quoted.get(1..quoted.len() - 1) == Some(*item) {
+                out.buf.extend_from_slice(item);
+            } else {
+                out.buf.extend_from_slice(&quoted);
+            }
+            out.buf.push(b'\n');
+        }
+        out.maybe_flush()?;
+    }
+    Ok(())
+}
+
 fn run(cli: Cli, out: &mut Out) -> Result<(), Failure> {
     match cli.command {
         Command::Ls {
@@ -150,12 +274,39 @@ fn run(cli: Cli, out: &mut Out) -> Result<(), Failure> {
             ls(out, &db, human_readable)?;
         }
         Command::Dump {
-            min_time,
-            max_time,
+            range,
+            matching,
             path,
         } => {
             let db = open(&path, cli.no_mmap)?;
-            dump(out, &db, min_time, max_time)?;
+            dump(out, &db, &range, &matching)?;
+        }
+        Command::Series {
+            range,
+            matching,
+            path,
+        } => {
+            let db = open(&path, cli.no_mmap)?;
+            series(out, &db, &range, &matching)?;
+        }
+        Command::Labels {
+            matching,
+            format,
+            path,
+        } => {
+            let db = open(&path, cli.no_mmap)?;
+            let names = union_of(&matching, |m| db.label_names(m))?;
+            print_list(out, &names, &format)?;
+        }
+        Command::LabelValues {
+            name,
+            matching,
+            format,
+            path,
+        } => {
+            let db = open(&path, cli.no_mmap)?;
+            let values = union_of(&matching, |m| db.label_values(name.as_bytes(), m))?;
+            print_list(out, &values, &format)?;
         }
     }
     out.flush()?;
