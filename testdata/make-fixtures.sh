@@ -6,6 +6,7 @@
 #                       by a real Prometheus server (inputs/tombstones.deletions)
 #   expected/<name>.{dump,list,list-r}.txt  and, for a few fixtures, .dump-range.{args,txt},
 #                    for every block directory, including those tsblock-write made
+#   expected/<name>.match-<k>.dump.txt  promtool tsdb dump --match=<line k of selectors/<name>.txt>
 #
 # Needs: promtool and prometheus 2.42 (Debian: apt-get install -y prometheus), python3.
 # Block ULIDs (directory names, meta.json) change on every run; nothing else should.
@@ -80,6 +81,15 @@ write_expected() {
         echo "$range" >"expected/$name.dump-range.args"
         # shellcheck disable=SC2086 # two flags, split on purpose
         promtool tsdb dump $range "$copy" >"expected/$name.dump-range.txt"
+    fi
+    # One dump per selector of selectors/<name>.txt: expected/<name>.match-<line>.dump.txt
+    rm -f "expected/$name".match-*.dump.txt
+    if [ -f "selectors/$name.txt" ]; then
+        local n=0 sel
+        while IFS= read -r sel; do
+            n=$((n + 1))
+            promtool tsdb dump --match="$sel" "$copy" >"expected/$name.match-$n.dump.txt"
+        done <"selectors/$name.txt"
     fi
 }
 

@@ -53,6 +53,8 @@ fn assert_no_huge_allocation() {
 /// Reads everything a user can read from a block; returns the number of samples.
 fn read_everything(dir: &Path, mode: ReadMode) -> tsblock::Result<u64> {
     let block = Block::open_with(dir, mode)?;
+    // Queried first, so that they meet the corruption the full read and `verify` refuse.
+    let queried = query_by_labels(&block);
     let mut samples = 0;
     for series in tsblock::query::SeriesSet::new([&block], i64::MIN, i64::MAX)? {
         for s in series?.samples() {
@@ -61,7 +63,32 @@ fn read_everything(dir: &Path, mode: ReadMode) -> tsblock::Result<u64> {
         }
     }
     block.verify()?;
+    queried?;
     Ok(samples)
+}
+
+/// Label queries that walk the postings offset table's values and combine postings lists.
+fn query_by_labels(block: &Block) -> tsblock::Result<()> {
+    use tsblock::query::{Matcher, Querier};
+    let sets = [
+        vec![Matcher::regex("__name__", ".+").expect("regex")],
+        vec![Matcher::not_regex("__name__", "a.*|b|.*_total").expect("regex")],
+        vec![
+            Matcher::regex("job", "x|y|api").expect("regex"),
+            Matcher::not_equal("__name__", ""),
+        ],
+        vec![Matcher::equal("case", "")],
+    ];
+    for set in &sets {
+        for series in block.select(set, i64::MIN, i64::MAX)? {
+            series?;
+        }
+        block.label_names(set)?;
+        block.label_values(b"__name__", set)?;
+    }
+    block.label_names(&[])?;
+    block.label_values(b"job", &[])?;
+    Ok(())
 }
 
 fn block_dirs() -> Vec<PathBuf> {

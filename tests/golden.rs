@@ -130,6 +130,30 @@ fn check_without_promtool_range_bug(name: &str, args: &[&str], expected: &str) {
     check_against(name, args, expected, kept.into_bytes());
 }
 
+/// `dump --match SEL` for every selector of `testdata/selectors/<name>.txt` against
+/// `promtool tsdb dump --match=SEL` (expected/<name>.match-<line>.dump.txt).
+#[test]
+fn dump_match_matches_promtool() {
+    let mut n = 0;
+    for name in fixtures() {
+        let Ok(list) =
+            std::fs::read_to_string(root().join("selectors").join(format!("{name}.txt")))
+        else {
+            continue;
+        };
+        for (i, sel) in list.lines().enumerate() {
+            let arg = format!("--match={sel}");
+            check(
+                &name,
+                &["dump", &arg],
+                &format!("{name}.match-{}.dump.txt", i + 1),
+            );
+            n += 1;
+        }
+    }
+    assert!(n >= 30, "expected at least 30 selectors, found {n}");
+}
+
 #[test]
 fn ls_matches_promtool() {
     for name in fixtures() {

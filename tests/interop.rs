@@ -137,3 +137,103 @@ fn promtool_agrees_on_the_checked_in_fixtures() {
         }
     }
 }
+
+/// A PromQL double-quoted string (Go's `strconv.Quote`, whose escapes PromQL reads back).
+fn quoted(s: &[u8]) -> String {
+    let mut out = Vec::new();
+    tsblock::gofmt::push_quoted(&mut out, s);
+    String::from_utf8(out).expect("quoted strings are UTF-8")
+}
+
+/// Go's `regexp.QuoteMeta`.
+fn quote_meta(s: &[u8]) -> Vec<u8> {
+    let mut out = Vec::new();
+    for &b in s {
+        if br"\.+*?()|[]{}^$".contains(&b) {
+            out.push(b'\\');
+        }
+        out.push(b);
+    }
+    out
+}
+
+/// Selectors built from a data directory's own label names and values: equality,
+/// negation, literal alternations, prefixes, empty-value matchers, case folding, a label
+/// no series has. Regexes over a label with a newline in some value get `(?s)`, where
+/// Prometheus 2.x and 3.x agree on `.`.
+fn selector_battery(db: &tsblock::Db) -> Vec<String> {
+    use tsblock::Querier;
+    let mut out = Vec::new();
+    let names = db.label_names(&[]).expect("names");
+    let metric = db
+        .label_values(b"__name__", &[])
+        .expect("values")
+        .first()
+        .map(|v| quoted(v));
+    for name in names.iter().take(5) {
+        let n = String::from_utf8_lossy(name);
+        let values = db.label_values(name, &[]).expect("values");
+        let (Some(a), Some(c)) = (values.first(), values.last()) else {
+            continue;
+        };
+        let b = values[values.len() / 2];
+        let s = if values.iter().any(|v| v.contains(&b'\n')) {
+            "(?s)"
+        } else {
+            ""
+        };
+        let first = |v: &[u8]| {
+            let ch = String::from_utf8_lossy(v).chars().next().unwrap_or('x');
+            quote_meta(ch.to_string().as_bytes())
+        };
+        let re = |parts: &[&[u8]]| quoted(&parts.concat());
+        out.extend([
+            format!("{{{n}={}}}", quoted(a)),
+            format!("{{{n}!={}}}", quoted(b)),
+            format!("{{{n}=~{}}}", re(&[&quote_meta(a), b"|", &quote_meta(c)])),
+            format!("{{{n}=~{}}}", re(&[s.as_bytes(), &first(b), b".*"])),
+            format!("{{{n}!~{}}}", re(&[s.as_bytes(), &first(b), b".*"])),
+            format!("{{{n}=\"\"}}"),
+            format!("{{{n}!=\"\"}}"),
+            format!("{{{n}=~\"{s}.+\"}}"),
+            format!("{{{n}!~\"{s}.*1.*\"}}"),
+            format!(
+                "{{{n}=~{}}}",
+                re(&[
+                    b"(?i)",
+                    &quote_meta(String::from_utf8_lossy(a).to_uppercase().as_bytes())
+                ])
+            ),
+        ]);
+        if let Some(m) = &metric {
+            out.push(format!("{{__name__={m}, {n}!={}}}", quoted(a)));
+        }
+    }
+    out.push("{no_such_label=\"\"}".into());
+    out.push("{no_such_label=\"x\"}".into());
+    out.push("{no_such_label!~\"x|y\"}".into());
+    out
+}
+
+#[test]
+#[ignore = "needs promtool 2.42 (`apt-get install -y prometheus`); run by .ci/run"]
+fn dump_match_equals_promtool_on_a_selector_battery() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let mut n = 0;
+    for (name, fixture) in common::fixtures() {
+        let db = tmp.path().join(&name);
+        std::fs::create_dir_all(db.join("wal")).expect("mkdir");
+        for block in std::fs::read_dir(&fixture).expect("fixture") {
+            let block = block.expect("entry").path();
+            copy_dir(&block, &db.join(block.file_name().expect("name")));
+        }
+        let opened = tsblock::Db::open(&db).expect("open");
+        for sel in selector_battery(&opened) {
+            let arg = format!("--match={sel}");
+            check(&name, &db, &["tsdb", "dump", &arg], &["dump", &arg]);
+            n += 1;
+        }
+    }
+    assert!(n >= 100, "only {n} selectors");
+    eprintln!("{n} selectors agree with promtool");
+}
