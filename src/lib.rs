@@ -40,6 +40,7 @@ pub mod chunks;
 pub mod db;
 pub mod error;
 pub mod gofmt;
+pub mod histogram;
 pub mod index;
 pub mod labels;
 pub mod meta;

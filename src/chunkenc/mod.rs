@@ -2,11 +2,14 @@
 //! bytes, wherever those bytes live.
 
 mod bstream;
+mod histogram;
+mod varbit;
 mod xor;
 
 use std::fmt;
 
 pub use bstream::{BitReader, BitWriter};
+pub use histogram::{CounterResetHeader, FloatHistogramIter, HistogramIter};
 pub use xor::{XorAppender, XorIter};
 
 /// The encoding byte of a chunk.

@@ -26,6 +26,60 @@ pub struct XorIter<'a> {
 /// Bit width of the delta-of-delta payload per prefix (`10`, `110`, `1110`, `1111`).
 const DOD_WIDTHS: [u32; 4] = [14, 17, 20, 64];
 
+/// Why an XOR-coded value could not be read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum XorValueError {
+    /// The stream ended.
+    End(EndOfStream),
+    /// A new window with more than 64 leading plus significant bits.
+    Window,
+}
+
+/// Reads one XOR-coded value into `v` (`xorRead` in Go, shared by XOR chunks and histogram
+/// chunks): `0` unchanged, `10` new bits in the current window, `11` + 5 bits leading zeros
+/// + 6 bits significant bits (0 meaning 64) + the bits.
+#[inline(always)]
+pub(crate) fn read_xor_value(
+    br: &mut BitReader<'_>,
+    v: &mut u64,
+    leading: &mut u8,
+    trailing: &mut u8,
+) -> Result<(), XorValueError> {
+    // One peek covers the control bits and a new window's header.
+    let w = br.peek(13);
+    if w >> 12 == 0 {
+        return br.consume(1).map_err(XorValueError::End);
+    }
+    let header = if w >> 11 == 0b11 {
+        let lead = ((w >> 6) & 0x1f) as u8;
+        let sig = match (w & 0x3f) as u8 {
+            0 => 64,
+            s => s,
+        };
+        if u32::from(lead) + u32::from(sig) > 64 {
+            return Err(XorValueError::Window);
+        }
+        *leading = lead;
+        *trailing = 64 - lead - sig;
+        13
+    } else {
+        2
+    };
+    // leading + trailing <= 63 (a window has at least one significant bit), so 1..=64.
+    let sig = 64 - u32::from(*leading) - u32::from(*trailing);
+    let bits = if header + sig <= 57 {
+        // Header and payload in one peek.
+        let b = br.peek(header + sig) & (u64::MAX >> (64 - sig));
+        br.consume(header + sig).map_err(XorValueError::End)?;
+        b
+    } else {
+        br.consume(header).map_err(XorValueError::End)?;
+        br.read(sig).map_err(XorValueError::End)?
+    };
+    *v ^= bits << (*trailing).min(63);
+    Ok(())
+}
+
 impl<'a> XorIter<'a> {
     /// Starts decoding `data`, the chunk's bytes after the encoding byte.
     pub fn new(data: &'a [u8]) -> Result<Self, FormatError> {
@@ -72,42 +126,18 @@ impl<'a> XorIter<'a> {
 
     #[inline(always)]
     fn read_value(&mut self) -> Result<(), FormatError> {
-        // One peek covers the control bits and a new window's header: `0` unchanged,
-        // `10` reuse the window, `11` + 5 bits leading zeros + 6 bits significant bits.
-        let w = self.br.peek(13);
-        if w >> 12 == 0 {
-            return self.br.consume(1).map_err(|e| self.eof(e));
+        match read_xor_value(
+            &mut self.br,
+            &mut self.v,
+            &mut self.leading,
+            &mut self.trailing,
+        ) {
+            Ok(()) => Ok(()),
+            Err(XorValueError::End(e)) => Err(self.eof(e)),
+            Err(XorValueError::Window) => Err(self.error(FormatErrorKind::Invalid(
+                "XOR window: leading + significant bits exceed 64",
+            ))),
         }
-        let header = if w >> 11 == 0b11 {
-            let leading = ((w >> 6) & 0x1f) as u8;
-            let sig = match (w & 0x3f) as u8 {
-                0 => 64,
-                s => s,
-            };
-            if u32::from(leading) + u32::from(sig) > 64 {
-                return Err(self.error(FormatErrorKind::Invalid(
-                    "XOR window: leading + significant bits exceed 64",
-                )));
-            }
-            self.leading = leading;
-            self.trailing = 64 - leading - sig;
-            13
-        } else {
-            2
-        };
-        let sig = 64 - u32::from(self.leading) - u32::from(self.trailing);
-        // sig >= 1, so trailing <= 63 and the shifts below are in range.
-        let bits = if header + sig <= 57 {
-            // Header and payload in one peek.
-            let b = self.br.peek(header + sig) & (u64::MAX >> (64 - sig));
-            self.br.consume(header + sig).map_err(|e| self.eof(e))?;
-            b
-        } else {
-            self.br.consume(header).map_err(|e| self.eof(e))?;
-            self.br.read(sig).map_err(|e| self.eof(e))?
-        };
-        self.v ^= bits << self.trailing;
-        Ok(())
     }
 
     #[inline(always)]

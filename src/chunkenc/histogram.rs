@@ -1,0 +1,573 @@
+//! Native-histogram chunks: encoding 2 (integer counts) and 3 (float counts), as in
+//! `histogram.go`, `float_histogram.go` and `histogram_meta.go`.
+//!
+//! Layout: `num_samples <u16 BE>`, a flags byte whose top two bits are the counter-reset
+//! header, then a bit stream. The first sample carries the chunk's bucket layout (zero
+//! threshold, schema, positive and negative spans, and custom bounds for schema −53),
+//! which every sample of the chunk shares.
+//!
+//! - Integer chunks store bucket counts as spatial deltas (each bucket minus the previous
+//!   one), and from the second sample on the delta-of-delta over time of those, of the
+//!   timestamp and of the counts, as varbit integers; the sum is XOR-coded.
+//! - Float chunks store the first sample's values raw and XOR-code every later value
+//!   against the same value of the previous sample, each with its own window.
+//! - A stale marker (sum = stale NaN) stores no buckets and decodes as an empty histogram
+//!   holding only the sum, as Prometheus returns it.
+//!
+//! The iterators decode straight from the chunk's bytes into one histogram they own and
+//! reuse: after the first sample, decoding allocates nothing.
+
+use super::bstream::{BitReader, EndOfStream};
+use super::varbit::{read_varbit_int, read_varbit_uint};
+use super::xor::{read_xor_value, XorValueError};
+use crate::error::{FormatError, FormatErrorKind, Section};
+use crate::histogram::{
+    CounterResetHint, FloatHistogram, Histogram, IntHistogram, Span, CUSTOM_BUCKETS_SCHEMA,
+    STALE_NAN_BITS,
+};
+
+/// The counter-reset header of a histogram chunk (top two bits of its third byte).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum CounterResetHeader {
+    /// `0b00`: not known whether the chunk starts with a counter reset.
+    Unknown,
+    /// `0b10`: the chunk was cut because of a counter reset.
+    CounterReset,
+    /// `0b01`: the chunk starts without a counter reset.
+    NotCounterReset,
+    /// `0b11`: a gauge histogram chunk.
+    Gauge,
+}
+
+impl CounterResetHeader {
+    /// From the flags byte.
+    pub fn from_flags(b: u8) -> Self {
+        match b >> 6 {
+            0b10 => CounterResetHeader::CounterReset,
+            0b01 => CounterResetHeader::NotCounterReset,
+            0b11 => CounterResetHeader::Gauge,
+            _ => CounterResetHeader::Unknown,
+        }
+    }
+
+    /// The flags byte.
+    pub fn flags(self) -> u8 {
+        match self {
+            CounterResetHeader::Unknown => 0,
+            CounterResetHeader::CounterReset => 0b1000_0000,
+            CounterResetHeader::NotCounterReset => 0b0100_0000,
+            CounterResetHeader::Gauge => 0b1100_0000,
+        }
+    }
+
+    /// The hint Prometheus's iterators give sample `index` (0-based) of such a chunk:
+    /// gauge for every sample of a gauge chunk, otherwise unknown for the first sample and
+    /// no reset for the others.
+    pub fn hint(self, index: u16) -> CounterResetHint {
+        match self {
+            CounterResetHeader::Gauge => CounterResetHint::Gauge,
+            _ if index >= 1 => CounterResetHint::NotCounterReset,
+            _ => CounterResetHint::Unknown,
+        }
+    }
+}
+
+/// The bucket layout every sample of a chunk shares.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub(crate) struct Layout {
+    pub(crate) schema: i32,
+    pub(crate) zero_threshold: f64,
+    pub(crate) positive_spans: Vec<Span>,
+    pub(crate) negative_spans: Vec<Span>,
+    pub(crate) custom_values: Vec<f64>,
+}
+
+/// Bits left in the chunk, for error positions and to bound what a corrupt count may
+/// announce: every span, bound and bucket takes at least one bit.
+struct Reader<'a> {
+    br: BitReader<'a>,
+}
+
+const HEADER_LEN: u64 = 3;
+
+impl<'a> Reader<'a> {
+    fn error(&self, kind: FormatErrorKind) -> FormatError {
+        FormatError::new(
+            Section::ChunkData,
+            self.br.byte_offset() as u64 + HEADER_LEN,
+            kind,
+        )
+    }
+
+    fn invalid(&self, what: &'static str) -> FormatError {
+        self.error(FormatErrorKind::Invalid(what))
+    }
+
+    fn eof(&self, _: EndOfStream) -> FormatError {
+        self.invalid("bit stream ends before the announced samples")
+    }
+
+    fn int(&mut self) -> Result<i64, FormatError> {
+        read_varbit_int(&mut self.br).map_err(|e| self.eof(e))
+    }
+
+    fn uint(&mut self) -> Result<u64, FormatError> {
+        read_varbit_uint(&mut self.br).map_err(|e| self.eof(e))
+    }
+
+    fn bits(&mut self, n: u32) -> Result<u64, FormatError> {
+        self.br.read(n).map_err(|e| self.eof(e))
+    }
+
+    fn xor(&mut self, v: &mut u64, leading: &mut u8, trailing: &mut u8) -> Result<(), FormatError> {
+        read_xor_value(&mut self.br, v, leading, trailing).map_err(|e| match e {
+            XorValueError::End(e) => self.eof(e),
+            XorValueError::Window => {
+                self.invalid("XOR window: leading + significant bits exceed 64")
+            }
+        })
+    }
+
+    /// A count read from the file, checked against the bits left (each item takes at
+    /// least `min_bits`), so a corrupt count never sizes an allocation.
+    fn count(&mut self, min_bits: usize, what: &'static str) -> Result<usize, FormatError> {
+        let n = self.uint()?;
+        match usize::try_from(n) {
+            Ok(n) if n <= self.br.bits_left() / min_bits => Ok(n),
+            _ => Err(self.invalid(what)),
+        }
+    }
+
+    fn spans(&mut self, out: &mut Vec<Span>) -> Result<(), FormatError> {
+        out.clear();
+        let n = self.count(2, "more histogram spans announced than the chunk holds")?;
+        for _ in 0..n {
+            let length = self.uint()?;
+            let offset = self.int()?;
+            let (Ok(length), Ok(offset)) = (u32::try_from(length), i32::try_from(offset)) else {
+                return Err(self.invalid("histogram span out of range"));
+            };
+            out.push(Span { offset, length });
+        }
+        Ok(())
+    }
+
+    fn zero_threshold(&mut self) -> Result<f64, FormatError> {
+        Ok(match self.bits(8)? {
+            0 => 0.0,
+            255 => f64::from_bits(self.bits(64)?),
+            // 0.5 * 2^(b - 243): exact powers of two, built from their bits.
+            b => f64::from_bits(((b as i64 - 243 + 1022) as u64) << 52),
+        })
+    }
+
+    fn layout(&mut self, l: &mut Layout) -> Result<(), FormatError> {
+        l.zero_threshold = self.zero_threshold()?;
+        let schema = self.int()?;
+        l.schema = match i32::try_from(schema) {
+            Ok(s) if (-4..=8).contains(&s) || s == CUSTOM_BUCKETS_SCHEMA => s,
+            _ => return Err(self.invalid("unknown histogram schema")),
+        };
+        self.spans(&mut l.positive_spans)?;
+        self.spans(&mut l.negative_spans)?;
+        l.custom_values.clear();
+        if l.schema == CUSTOM_BUCKETS_SCHEMA {
+            let n = self.count(1, "more custom bounds announced than the chunk holds")?;
+            for _ in 0..n {
+                let v = match self.uint()? {
+                    0 => f64::from_bits(self.bits(64)?),
+                    b => (b - 1) as f64 / 1000.0,
+                };
+                l.custom_values.push(v);
+            }
+        }
+        Ok(())
+    }
+
+    /// Number of buckets the spans cover, bounded by the bits left (a bucket takes at
+    /// least one bit in the first sample).
+    fn buckets(&self, spans: &[Span]) -> Result<usize, FormatError> {
+        let mut n = 0usize;
+        for s in spans {
+            n = n.saturating_add(s.length as usize);
+        }
+        if n > self.br.bits_left() {
+            return Err(self.invalid("more histogram buckets than the chunk holds"));
+        }
+        Ok(n)
+    }
+}
+
+/// Splits a chunk's data into sample count, counter-reset header and bit stream.
+fn header(data: &[u8]) -> Result<(u16, CounterResetHeader, &[u8]), FormatError> {
+    match data {
+        [a, b, flags, rest @ ..] => Ok((
+            u16::from_be_bytes([*a, *b]),
+            CounterResetHeader::from_flags(*flags),
+            rest,
+        )),
+        _ => Err(FormatError::new(
+            Section::ChunkData,
+            0,
+            FormatErrorKind::Truncated {
+                needed: HEADER_LEN,
+                available: data.len() as u64,
+            },
+        )),
+    }
+}
+
+/// Copies the layout into `h` (reusing its vectors) and sizes its bucket vectors.
+fn apply_layout<C: crate::histogram::Count>(h: &mut Histogram<C>, l: &Layout) {
+    h.schema = l.schema;
+    h.zero_threshold = l.zero_threshold;
+    h.positive_spans.clone_from(&l.positive_spans);
+    h.negative_spans.clone_from(&l.negative_spans);
+    h.custom_values.clone_from(&l.custom_values);
+}
+
+fn stale<C: crate::histogram::Count>(h: &mut Histogram<C>, sum: u64) {
+    h.clear();
+    h.sum = f64::from_bits(sum);
+}
+
+/// Iterator over an integer-histogram chunk (encoding 2). Yields timestamps; the sample
+/// itself is [`HistogramIter::at`] until the next call.
+#[derive(Debug)]
+pub struct HistogramIter<'a> {
+    r: BitReaderState<'a>,
+    total: u16,
+    read: u16,
+    header: CounterResetHeader,
+    layout: Layout,
+    t: i64,
+    t_delta: i64,
+    count: u64,
+    count_delta: i64,
+    zero_count: u64,
+    zero_count_delta: i64,
+    sum: u64,
+    leading: u8,
+    trailing: u8,
+    /// Spatial deltas of the current sample, then their change since the previous one.
+    pos: Vec<i64>,
+    pos_delta: Vec<i64>,
+    neg: Vec<i64>,
+    neg_delta: Vec<i64>,
+    current: IntHistogram,
+    /// Whether `current` holds the layout (a stale marker empties it).
+    has_layout: bool,
+}
+
+/// The bit reader, kept apart so the iterators can borrow it and their state separately.
+#[derive(Debug)]
+struct BitReaderState<'a> {
+    br: BitReader<'a>,
+}
+
+impl<'a> BitReaderState<'a> {
+    fn reader(&mut self) -> Reader<'a> {
+        Reader {
+            br: self.br.clone(),
+        }
+    }
+
+    fn commit(&mut self, r: Reader<'a>) {
+        self.br = r.br;
+    }
+}
+
+impl<'a> HistogramIter<'a> {
+    /// Starts decoding `data`, the chunk's bytes after the encoding byte.
+    pub fn new(data: &'a [u8]) -> Result<Self, FormatError> {
+        let (total, header, stream) = header(data)?;
+        Ok(HistogramIter {
+            r: BitReaderState {
+                br: BitReader::new(stream),
+            },
+            total,
+            read: 0,
+            header,
+            layout: Layout::default(),
+            t: 0,
+            t_delta: 0,
+            count: 0,
+            count_delta: 0,
+            zero_count: 0,
+            zero_count_delta: 0,
+            sum: 0,
+            leading: 0,
+            trailing: 0,
+            pos: Vec::new(),
+            pos_delta: Vec::new(),
+            neg: Vec::new(),
+            neg_delta: Vec::new(),
+            current: IntHistogram::default(),
+            has_layout: false,
+        })
+    }
+
+    /// Number of samples the chunk header announces.
+    pub fn len_hint(&self) -> u16 {
+        self.total
+    }
+
+    /// The chunk's counter-reset header.
+    pub fn counter_reset_header(&self) -> CounterResetHeader {
+        self.header
+    }
+
+    /// The sample the last successful [`Iterator::next`] decoded.
+    pub fn at(&self) -> &IntHistogram {
+        &self.current
+    }
+
+    fn step(&mut self, r: &mut Reader<'a>) -> Result<(), FormatError> {
+        if self.read == 0 {
+            r.layout(&mut self.layout)?;
+            let np = r.buckets(&self.layout.positive_spans)?;
+            let nn = r.buckets(&self.layout.negative_spans)?;
+            self.pos.clear();
+            self.pos.resize(np, 0);
+            self.pos_delta.clear();
+            self.pos_delta.resize(np, 0);
+            self.neg.clear();
+            self.neg.resize(nn, 0);
+            self.neg_delta.clear();
+            self.neg_delta.resize(nn, 0);
+            self.t = r.int()?;
+            self.count = r.uint()?;
+            self.zero_count = r.uint()?;
+            self.sum = r.bits(64)?;
+            for b in self.pos.iter_mut().chain(self.neg.iter_mut()) {
+                *b = r.int()?;
+            }
+        } else {
+            self.t_delta = self.t_delta.wrapping_add(r.int()?);
+            self.t = self.t.wrapping_add(self.t_delta);
+            self.count_delta = self.count_delta.wrapping_add(r.int()?);
+            self.count = self.count.wrapping_add(self.count_delta as u64);
+            self.zero_count_delta = self.zero_count_delta.wrapping_add(r.int()?);
+            self.zero_count = self.zero_count.wrapping_add(self.zero_count_delta as u64);
+            r.xor(&mut self.sum, &mut self.leading, &mut self.trailing)?;
+            if self.sum == STALE_NAN_BITS {
+                return Ok(());
+            }
+            for (b, d) in self
+                .pos
+                .iter_mut()
+                .zip(self.pos_delta.iter_mut())
+                .chain(self.neg.iter_mut().zip(self.neg_delta.iter_mut()))
+            {
+                *d = d.wrapping_add(r.int()?);
+                *b = b.wrapping_add(*d);
+            }
+        }
+        Ok(())
+    }
+
+    /// Fills `current` from the decoded state: absolute counts from the spatial deltas.
+    fn fill(&mut self) {
+        let h = &mut self.current;
+        if self.sum == STALE_NAN_BITS {
+            stale(h, self.sum);
+            self.has_layout = false;
+            return;
+        }
+        if !self.has_layout {
+            apply_layout(h, &self.layout);
+            self.has_layout = true;
+        }
+        h.counter_reset_hint = self.header.hint(self.read);
+        h.count = self.count;
+        h.zero_count = self.zero_count;
+        h.sum = f64::from_bits(self.sum);
+        absolute(&self.pos, &mut h.positive_buckets);
+        absolute(&self.neg, &mut h.negative_buckets);
+    }
+}
+
+/// Absolute counts from spatial deltas (wrapping as Go's int64 → uint64 conversion does).
+fn absolute(deltas: &[i64], out: &mut Vec<u64>) {
+    out.clear();
+    let mut acc = 0i64;
+    out.extend(deltas.iter().map(|d| {
+        acc = acc.wrapping_add(*d);
+        acc as u64
+    }));
+}
+
+impl Iterator for HistogramIter<'_> {
+    type Item = Result<i64, FormatError>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        if self.read >= self.total {
+            return None;
+        }
+        let mut r = self.r.reader();
+        match self.step(&mut r) {
+            Ok(()) => {
+                self.r.commit(r);
+                self.fill();
+                self.read += 1;
+                Some(Ok(self.t))
+            }
+            Err(e) => {
+                self.read = self.total;
+                Some(Err(e))
+            }
+        }
+    }
+}
+
+/// One XOR-coded value with its own window.
+#[derive(Debug, Clone, Copy, Default)]
+struct XorValue {
+    bits: u64,
+    leading: u8,
+    trailing: u8,
+}
+
+impl XorValue {
+    fn read(&mut self, r: &mut Reader<'_>) -> Result<(), FormatError> {
+        r.xor(&mut self.bits, &mut self.leading, &mut self.trailing)
+    }
+}
+
+/// Iterator over a float-histogram chunk (encoding 3). Yields timestamps; the sample
+/// itself is [`FloatHistogramIter::at`] until the next call.
+#[derive(Debug)]
+pub struct FloatHistogramIter<'a> {
+    r: BitReaderState<'a>,
+    total: u16,
+    read: u16,
+    header: CounterResetHeader,
+    layout: Layout,
+    t: i64,
+    t_delta: i64,
+    count: XorValue,
+    zero_count: XorValue,
+    sum: XorValue,
+    pos: Vec<XorValue>,
+    neg: Vec<XorValue>,
+    current: FloatHistogram,
+    has_layout: bool,
+}
+
+impl<'a> FloatHistogramIter<'a> {
+    /// Starts decoding `data`, the chunk's bytes after the encoding byte.
+    pub fn new(data: &'a [u8]) -> Result<Self, FormatError> {
+        let (total, header, stream) = header(data)?;
+        Ok(FloatHistogramIter {
+            r: BitReaderState {
+                br: BitReader::new(stream),
+            },
+            total,
+            read: 0,
+            header,
+            layout: Layout::default(),
+            t: 0,
+            t_delta: 0,
+            count: XorValue::default(),
+            zero_count: XorValue::default(),
+            sum: XorValue::default(),
+            pos: Vec::new(),
+            neg: Vec::new(),
+            current: FloatHistogram::default(),
+            has_layout: false,
+        })
+    }
+
+    /// Number of samples the chunk header announces.
+    pub fn len_hint(&self) -> u16 {
+        self.total
+    }
+
+    /// The chunk's counter-reset header.
+    pub fn counter_reset_header(&self) -> CounterResetHeader {
+        self.header
+    }
+
+    /// The sample the last successful [`Iterator::next`] decoded.
+    pub fn at(&self) -> &FloatHistogram {
+        &self.current
+    }
+
+    fn step(&mut self, r: &mut Reader<'a>) -> Result<(), FormatError> {
+        if self.read == 0 {
+            r.layout(&mut self.layout)?;
+            let np = r.buckets(&self.layout.positive_spans)?;
+            let nn = r.buckets(&self.layout.negative_spans)?;
+            self.pos.clear();
+            self.pos.resize(np, XorValue::default());
+            self.neg.clear();
+            self.neg.resize(nn, XorValue::default());
+            self.t = r.int()?;
+            self.count.bits = r.bits(64)?;
+            self.zero_count.bits = r.bits(64)?;
+            self.sum.bits = r.bits(64)?;
+            for b in self.pos.iter_mut().chain(self.neg.iter_mut()) {
+                b.bits = r.bits(64)?;
+            }
+        } else {
+            self.t_delta = self.t_delta.wrapping_add(r.int()?);
+            self.t = self.t.wrapping_add(self.t_delta);
+            self.count.read(r)?;
+            self.zero_count.read(r)?;
+            self.sum.read(r)?;
+            if self.sum.bits == STALE_NAN_BITS {
+                return Ok(());
+            }
+            for b in self.pos.iter_mut().chain(self.neg.iter_mut()) {
+                b.read(r)?;
+            }
+        }
+        Ok(())
+    }
+
+    fn fill(&mut self) {
+        let h = &mut self.current;
+        if self.sum.bits == STALE_NAN_BITS {
+            stale(h, self.sum.bits);
+            self.has_layout = false;
+            return;
+        }
+        if !self.has_layout {
+            apply_layout(h, &self.layout);
+            self.has_layout = true;
+        }
+        h.counter_reset_hint = self.header.hint(self.read);
+        h.count = f64::from_bits(self.count.bits);
+        h.zero_count = f64::from_bits(self.zero_count.bits);
+        h.sum = f64::from_bits(self.sum.bits);
+        h.positive_buckets.clear();
+        h.positive_buckets
+            .extend(self.pos.iter().map(|b| f64::from_bits(b.bits)));
+        h.negative_buckets.clear();
+        h.negative_buckets
+            .extend(self.neg.iter().map(|b| f64::from_bits(b.bits)));
+    }
+}
+
+impl Iterator for FloatHistogramIter<'_> {
+    type Item = Result<i64, FormatError>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        if self.read >= self.total {
+            return None;
+        }
+        let mut r = self.r.reader();
+        match self.step(&mut r) {
+            Ok(()) => {
+                self.r.commit(r);
+                self.fill();
+                self.read += 1;
+                Some(Ok(self.t))
+            }
+            Err(e) => {
+                self.read = self.total;
+                Some(Err(e))
+            }
+        }
+    }
+}
