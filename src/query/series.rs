@@ -10,7 +10,8 @@
 //! overlapping blocks hold different values for the same timestamp the same one wins.
 
 use crate::block::Block;
-use crate::chunkenc::{Encoding, XorIter};
+use crate::chunkenc::{Encoding, FloatHistogramIter, HistogramIter, XorIter};
+use crate::histogram::{FloatHistogram, IntHistogram};
 use crate::error::{Error, FormatError, FormatErrorKind, Result, Section};
 use crate::index::ChunkMeta;
 use crate::labels::Label;
@@ -20,11 +21,21 @@ use super::matcher::Matcher;
 use super::postings::{postings_for_matchers, union, BoxPostings};
 
 /// A sample's value.
+///
+/// Histogram samples are not copied out per sample: the iterator decodes them into a
+/// histogram it reuses, which [`Samples::histogram`] and [`Samples::float_histogram`]
+/// lend until the next sample.
 #[derive(Debug, Clone, Copy, PartialEq)]
 #[non_exhaustive]
 pub enum Value {
     /// A float (exact bits kept: NaN payloads, stale markers, -0).
     Float(f64),
+    /// A native histogram with integer counts (chunk encoding 2): see
+    /// [`Samples::histogram`].
+    Histogram,
+    /// A native histogram with float counts (chunk encoding 3): see
+    /// [`Samples::float_histogram`].
+    FloatHistogram,
 }
 
 /// One sample.
@@ -126,14 +137,51 @@ impl<'a> Series<'a> {
 }
 
 /// The current item of a per-block stream: a sample, or an error positioned in time.
-type At = (i64, std::result::Result<f64, Error>);
+type At = (i64, std::result::Result<Value, Error>);
+
+/// A decoder for one chunk of any supported encoding.
+#[derive(Debug)]
+enum ChunkIter<'a> {
+    Xor(XorIter<'a>),
+    Histogram(HistogramIter<'a>),
+    FloatHistogram(FloatHistogramIter<'a>),
+}
+
+impl<'a> ChunkIter<'a> {
+    /// A decoder for `encoding`, or the typed error for one this reader does not decode.
+    fn new(encoding: Encoding, data: &'a [u8]) -> std::result::Result<Self, FormatError> {
+        Ok(match encoding {
+            Encoding::Xor => ChunkIter::Xor(XorIter::new(data)?),
+            Encoding::Histogram => ChunkIter::Histogram(HistogramIter::new(data)?),
+            Encoding::FloatHistogram => ChunkIter::FloatHistogram(FloatHistogramIter::new(data)?),
+            e => {
+                return Err(FormatError::new(
+                    Section::ChunkData,
+                    0,
+                    FormatErrorKind::UnsupportedEncoding(e),
+                ))
+            }
+        })
+    }
+
+    #[inline]
+    fn next(&mut self) -> Option<std::result::Result<(i64, Value), FormatError>> {
+        match self {
+            ChunkIter::Xor(it) => it.next().map(|r| r.map(|(t, v)| (t, Value::Float(v)))),
+            ChunkIter::Histogram(it) => it.next().map(|r| r.map(|t| (t, Value::Histogram))),
+            ChunkIter::FloatHistogram(it) => {
+                it.next().map(|r| r.map(|t| (t, Value::FloatHistogram)))
+            }
+        }
+    }
+}
 
 /// One series' samples within one block: its chunks in order, range and tombstones applied.
 #[derive(Debug)]
 struct BlockSamples<'a> {
     part: Part<'a>,
     next_chunk: usize,
-    chunk: Option<(ChunkMeta, XorIter<'a>)>,
+    chunk: Option<(ChunkMeta, ChunkIter<'a>)>,
     mint: i64,
     maxt: i64,
     at: Option<At>,
@@ -164,7 +212,7 @@ impl<'a> BlockSamples<'a> {
             if let Some((meta, it)) = self.chunk.as_mut() {
                 let meta = *meta;
                 let mut failed = None;
-                for r in it.by_ref() {
+                while let Some(r) = it.next() {
                     match r {
                         Err(e) => {
                             failed = Some(e);
@@ -194,17 +242,7 @@ impl<'a> BlockSamples<'a> {
                 Ok(c) => c,
                 Err(e) => return Some((at, Err(e))),
             };
-            if chunk.encoding != Encoding::Xor {
-                // Not decoded yet: the series' first non-float sample is somewhere in this
-                // chunk; its start is the best position we know.
-                let e = FormatError::new(
-                    Section::ChunkData,
-                    0,
-                    FormatErrorKind::UnsupportedEncoding(chunk.encoding),
-                );
-                return Some((at, Err(p.block.chunk_data_error(meta.chunk_ref, e))));
-            }
-            match XorIter::new(chunk.data) {
+            match ChunkIter::new(chunk.encoding, chunk.data) {
                 Ok(it) => self.chunk = Some((meta, it)),
                 Err(e) => return Some((at, Err(p.block.chunk_data_error(meta.chunk_ref, e)))),
             }
@@ -223,6 +261,35 @@ pub struct Samples<'a> {
     started: bool,
     last_t: i64,
     done: bool,
+}
+
+impl Samples<'_> {
+    /// The integer histogram of the last sample returned, if it was one
+    /// ([`Value::Histogram`]); valid until the next call to `next`.
+    pub fn histogram(&self) -> Option<&IntHistogram> {
+        match self.current_chunk()? {
+            ChunkIter::Histogram(it) => Some(it.at()),
+            _ => None,
+        }
+    }
+
+    /// The float histogram of the last sample returned, if it was one
+    /// ([`Value::FloatHistogram`]); valid until the next call to `next`.
+    pub fn float_histogram(&self) -> Option<&FloatHistogram> {
+        match self.current_chunk()? {
+            ChunkIter::FloatHistogram(it) => Some(it.at()),
+            _ => None,
+        }
+    }
+
+    /// The chunk decoder that produced the last sample returned.
+    fn current_chunk(&self) -> Option<&ChunkIter<'_>> {
+        let b = self.iters.get(self.curr?)?;
+        if !matches!(b.at, Some((_, Ok(_)))) {
+            return None;
+        }
+        b.chunk.as_ref().map(|(_, it)| it)
+    }
 }
 
 impl Iterator for Samples<'_> {
@@ -271,12 +338,9 @@ impl Iterator for Samples<'_> {
         self.curr = Some(c);
         self.last_t = t;
         match iters[c].at.take() {
-            Some((t, Ok(v))) => {
-                iters[c].at = Some((t, Ok(v)));
-                Some(Ok(Sample {
-                    t,
-                    value: Value::Float(v),
-                }))
+            Some((t, Ok(value))) => {
+                iters[c].at = Some((t, Ok(value)));
+                Some(Ok(Sample { t, value }))
             }
             Some((_, Err(e))) => {
                 self.done = true;

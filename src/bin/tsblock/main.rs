@@ -61,6 +61,18 @@ struct ListFormat {
     null: bool,
 }
 
+/// How `dump` prints samples.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+enum DumpFormat {
+    /// `{labels} value timestamp` lines, as `promtool tsdb dump`.
+    Prom,
+    /// One JSON object per series: `{"labels": {…}, "floats": [[t, v], …],
+    /// "histograms": [[t, {…}], …], "float_histograms": […]}` (empty arrays left out),
+    /// each histogram with its full structure (schema, zero bucket, spans, absolute bucket
+    /// counts); NaN and ±Inf as strings.
+    Json,
+}
+
 #[derive(Debug, Subcommand)]
 enum Command {
     /// List the blocks of a data directory (as `promtool tsdb list`).
@@ -72,12 +84,18 @@ enum Command {
         /// A data directory or one block directory.
         path: PathBuf,
     },
-    /// Print every float sample as `{labels} value timestamp` (as `promtool tsdb dump`).
+    /// Print every sample as `{labels} value timestamp` (as `promtool tsdb dump`).
+    ///
+    /// Native histograms print as `{count:…, sum:…, [bounds]:count…}`, as promtool ≥ 2.48
+    /// prints them. `--format json` prints one JSON object per series instead.
     Dump {
         #[command(flatten)]
         range: TimeRange,
         #[command(flatten)]
         matching: Matching,
+        /// Output format.
+        #[arg(long, value_enum, default_value_t = DumpFormat::Prom)]
+        format: DumpFormat,
         /// A data directory or one block directory.
         path: PathBuf,
     },
@@ -197,19 +215,107 @@ fn dump(out: &mut Out, db: &Db, range: &TimeRange, matching: &Matching) -> Resul
         let series = series?;
         prefix.clear();
         promtool::push_dump_prefix(&mut prefix, series.labels());
-        for sample in series.samples() {
-            let sample = match sample {
-                Ok(s) => s,
-                // promtool 2.42 stops a series at its first non-float sample.
-                Err(e) if e.is_unsupported_encoding() => break,
-                Err(e) => return Err(e.into()),
-            };
-            let Value::Float(v) = sample.value else {
-                break;
-            };
-            promtool::push_dump_line(&mut out.buf, &prefix, sample.t, v);
+        let mut samples = series.samples();
+        while let Some(sample) = samples.next() {
+            let sample = sample?;
+            match sample.value {
+                Value::Float(v) => promtool::push_dump_line(&mut out.buf, &prefix, sample.t, v),
+                Value::Histogram => {
+                    if let Some(h) = samples.histogram() {
+                        push_histogram_line(&mut out.buf, &prefix, sample.t, |o| h.push_string(o));
+                    }
+                }
+                Value::FloatHistogram => {
+                    if let Some(h) = samples.float_histogram() {
+                        push_histogram_line(&mut out.buf, &prefix, sample.t, |o| h.push_string(o));
+                    }
+                }
+                _ => {}
+            }
             out.maybe_flush()?;
         }
+    }
+    Ok(())
+}
+
+/// `{labels} {histogram} timestamp`, as promtool ≥ 2.48 prints a histogram sample.
+fn push_histogram_line(
+    out: &mut Vec<u8>,
+    prefix: &[u8],
+    t: i64,
+    histogram: impl FnOnce(&mut Vec<u8>),
+) {
+    out.extend_from_slice(prefix);
+    histogram(out);
+    out.push(b' ');
+    out.extend_from_slice(itoa::Buffer::new().format(t).as_bytes());
+    out.push(b'\n');
+}
+
+/// A float for JSON: a number, or `"NaN"`, `"+Inf"`, `"-Inf"`.
+fn json_float(v: f64) -> serde_json::Value {
+    if v.is_nan() {
+        "NaN".into()
+    } else if v.is_infinite() {
+        if v > 0.0 { "+Inf" } else { "-Inf" }.into()
+    } else {
+        v.into()
+    }
+}
+
+fn dump_json(
+    out: &mut Out,
+    db: &Db,
+    range: &TimeRange,
+    matching: &Matching,
+) -> Result<(), Failure> {
+    use serde_json::{json, Map, Value as J};
+    for series in db.select_any(&matching.sets(), range.min_time, range.max_time)? {
+        let series = series?;
+        let labels: Map<String, J> = series
+            .labels()
+            .iter()
+            .map(|l| {
+                (
+                    String::from_utf8_lossy(l.name).into_owned(),
+                    J::String(String::from_utf8_lossy(l.value).into_owned()),
+                )
+            })
+            .collect();
+        let (mut floats, mut histograms, mut float_histograms) =
+            (Vec::new(), Vec::new(), Vec::new());
+        let mut samples = series.samples();
+        while let Some(sample) = samples.next() {
+            let sample = sample?;
+            match sample.value {
+                Value::Float(v) => floats.push(json!([sample.t, json_float(v)])),
+                Value::Histogram => {
+                    if let Some(h) = samples.histogram() {
+                        histograms.push(json!([sample.t, h]));
+                    }
+                }
+                Value::FloatHistogram => {
+                    if let Some(h) = samples.float_histogram() {
+                        float_histograms.push(json!([sample.t, h]));
+                    }
+                }
+                _ => {}
+            }
+        }
+        let mut obj = Map::new();
+        obj.insert("labels".into(), J::Object(labels));
+        if !floats.is_empty() {
+            obj.insert("floats".into(), J::Array(floats));
+        }
+        if !histograms.is_empty() {
+            obj.insert("histograms".into(), J::Array(histograms));
+        }
+        if !float_histograms.is_empty() {
+            obj.insert("float_histograms".into(), J::Array(float_histograms));
+        }
+        serde_json::to_writer(&mut out.buf, &J::Object(obj)).map_err(io::Error::from)?;
+        out.buf.push(b'\n');
+        out.maybe_flush()?;
     }
     Ok(())
 }
@@ -276,10 +382,14 @@ fn run(cli: Cli, out: &mut Out) -> Result<(), Failure> {
         Command::Dump {
             range,
             matching,
+            format,
             path,
         } => {
             let db = open(&path, cli.no_mmap)?;
-            dump(out, &db, &range, &matching)?;
+            match format {
+                DumpFormat::Prom => dump(out, &db, &range, &matching)?,
+                DumpFormat::Json => dump_json(out, &db, &range, &matching)?,
+            }
         }
         Command::Series {
             range,
