@@ -56,7 +56,11 @@ fn patched_db(tmp: &Path, enc: u8) -> (PathBuf, String, i64) {
 
 #[test]
 fn unsupported_encodings_are_a_typed_error_and_dump_fails_after_the_samples_before() {
-    for (enc, name) in [(4u8, "4 (XOR2)"), (6, "6 (float histogram with start timestamps)"), (9, "9 (unknown)")] {
+    for (enc, name) in [
+        (4u8, "4 (XOR2)"),
+        (6, "6 (float histogram with start timestamps)"),
+        (9, "9 (unknown)"),
+    ] {
         let tmp = tempfile::tempdir().expect("tempdir");
         let (db_dir, labels, chunk_start) = patched_db(tmp.path(), enc);
 
@@ -91,7 +95,10 @@ fn unsupported_encodings_are_a_typed_error_and_dump_fails_after_the_samples_befo
             .filter(|l| l.starts_with(&prefix))
             .map(|l| l.rsplit(' ').next().expect("ts").parse().expect("int"))
             .collect();
-        assert!(!times.is_empty(), "the samples before the chunk are printed");
+        assert!(
+            !times.is_empty(),
+            "the samples before the chunk are printed"
+        );
         assert!(
             times.iter().all(|&t| t < chunk_start),
             "printed past the undecodable chunk"

@@ -11,8 +11,8 @@
 
 use crate::block::Block;
 use crate::chunkenc::{Encoding, FloatHistogramIter, HistogramIter, XorIter};
-use crate::histogram::{FloatHistogram, IntHistogram};
 use crate::error::{Error, FormatError, FormatErrorKind, Result, Section};
+use crate::histogram::{FloatHistogram, IntHistogram};
 use crate::index::ChunkMeta;
 use crate::labels::Label;
 use crate::tombstones::Intervals;
