@@ -3,6 +3,7 @@
 
 mod bstream;
 mod histogram;
+mod histogram_append;
 mod varbit;
 mod xor;
 
@@ -10,6 +11,10 @@ use std::fmt;
 
 pub use bstream::{BitReader, BitWriter};
 pub use histogram::{CounterResetHeader, FloatHistogramIter, HistogramIter};
+pub use histogram_append::{
+    validate_histogram, AppendOutcome, Appendability, FloatHistogramAppender, HistogramAppendError,
+    HistogramAppender, Insert,
+};
 pub use xor::{XorAppender, XorIter};
 
 /// The encoding byte of a chunk.
