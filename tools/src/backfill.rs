@@ -174,15 +174,9 @@ pub fn json(
         let ctx = |msg: String| Failure(format!("{name}: series[{i}]: {msg}"));
         for labels in expand_labels(series) {
             let labels = normalize_labels(labels).map_err(|e| ctx(e.to_string()))?;
-            let mut samples = Vec::with_capacity(series.samples.len());
-            for (t, v) in &series.samples {
-                samples.push((*t, v.to_f64().map_err(ctx)?));
-            }
-            if let Some(g) = &series.generator {
-                samples.extend(g.samples(&mut rng).map_err(ctx)?);
-            }
-            for (j, (t, v)) in samples.into_iter().enumerate() {
-                w.append(&labels, t, v)
+            let samples = series.all_samples(&mut rng).map_err(ctx)?;
+            for (j, (t, v)) in samples.iter().enumerate() {
+                v.append_to(&mut w, &labels, *t)
                     .map_err(|e| ctx(format!("{}: sample {j}: {e}", labels_string(&labels))))?;
             }
             all_labels.push(labels);

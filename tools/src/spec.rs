@@ -10,16 +10,66 @@
 //!     {"labels": {"__name__": "requests_total", "instance": "host-{i}"}, "repeat": 100,
 //!      "generator": {"type": "counter", "start": 0, "interval": 15000, "count": 500,
 //!                    "jitter": 100, "increase": [0, 10], "reset_every": 120,
-//!                    "gaps": [[1800000, 2700000]]}}
+//!                    "gaps": [[1800000, 2700000]]}},
+//!     {"labels": {"__name__": "latency_seconds"},
+//!      "histograms": [
+//!        [1000, {"schema": 0, "zero_count": 1, "count": 10, "sum": 12.5,
+//!                "positive_spans": [[0, 2]], "positive_buckets": [3, 4],
+//!                "negative_spans": [[-1, 1]], "negative_buckets": [2]}],
+//!        [2000, {"sum": "stale"}]],
+//!      "float_histograms": [
+//!        [3000, {"schema": 1, "zero_threshold": 0.001, "hint": "gauge", "sum": -1.5,
+//!                "positive_spans": [[0, 1], [2, 1]], "positive_buckets": [0.5, 2.25]}]]},
+//!     {"labels": {"__name__": "rpc_seconds"},
+//!      "histogram_generator": {"start": 0, "interval": 15000, "count": 200,
+//!                              "buckets": [-2, 6], "negative_buckets": [0, 2],
+//!                              "observations": [0, 20], "reset_every": 150}}
 //!   ],
 //!   "deletions": [{"match": {"job": "a"}, "min_time": 1500, "max_time": 2500}]
 //! }
 //! ```
+//!
+//! Native histograms, in `histograms` (integer counts, chunk encoding 2) and
+//! `float_histograms` (float counts, encoding 3), are `[t, histogram]` pairs. Every field of
+//! a histogram is optional:
+//!
+//! - `schema` (default 0): −4..=8, or −53 for custom bucket bounds (`custom_values`, upper
+//!   bounds in increasing order; Prometheus 3.x only).
+//! - `zero_threshold` (default 2^-128, Prometheus's default; 0 for schema −53).
+//! - `zero_count`, `count`, bucket counts: **absolute** counts (not the deltas of the
+//!   remote-write protobuf). Integer histograms take non-negative integers; float
+//!   histograms any number, `"NaN"`, `"+Inf"` or `{"bits": …}`, but nothing negative.
+//!   `count` defaults to `zero_count` plus all bucket counts and, for integer histograms,
+//!   must equal that unless the sum is NaN (then it may be larger), as Prometheus requires.
+//! - `sum` (default 0): a value as in `samples`; `"stale"` makes the sample a stale marker,
+//!   whose buckets Prometheus does not store (`{"sum": "stale"}` is enough).
+//! - `positive_spans`, `negative_spans`: `[offset, length]` pairs (or `{"offset": …,
+//!   "length": …}` objects, as `tsblock dump --format json` prints them); the first offset
+//!   is the first bucket's index, the others the gap after the previous span (≥ 0).
+//!   `positive_buckets` / `negative_buckets` hold one count per bucket the spans cover.
+//! - `hint` (or `counter_reset_hint`): `unknown` (default), `counter_reset` (forces a new
+//!   chunk), `not_counter_reset` or `gauge` (a gauge histogram).
+//!
+//! `histogram_generator` makes seeded histograms the way a client library does: each
+//! sample adds `observations` random observations (uniform count in `[lo, hi]`) to random
+//! buckets of index range `buckets` (and `negative_buckets` if given, plus sometimes the
+//! zero bucket), with occupied buckets turned into spans that bridge gaps of up to two
+//! empty buckets. `kind` is `counter` (default: counts only grow, so new buckets make
+//! Prometheus recode chunks; `reset_every` starts from zero every n samples) or `gauge`
+//! (fresh counts every sample); `float: true` makes float histograms. `start`, `interval`,
+//! `count`, `jitter`, `gaps`, `schema` and `zero_threshold` are as above and for
+//! `generator`.
+//!
+//! A series may mix sample types: all its lists are merged by timestamp (each list keeps
+//! its own order), and every change of type starts a new chunk, as in Prometheus.
 
 use std::collections::BTreeMap;
 
 use serde::Deserialize;
-use tsblock::writer::Labels;
+use tsblock::histogram::{
+    Count, CounterResetHint, FloatHistogram, Histogram, IntHistogram, Span, CUSTOM_BUCKETS_SCHEMA,
+};
+use tsblock::writer::{AppendError, BlockWriter, Labels};
 
 /// The whole spec.
 #[derive(Debug, Deserialize)]
@@ -59,6 +109,565 @@ pub struct SeriesSpec {
     /// Generated samples (after the explicit ones).
     #[serde(default)]
     pub generator: Option<Generator>,
+    /// Explicit integer-count native histograms `[t, histogram]`.
+    #[serde(default)]
+    pub histograms: Vec<(i64, HistogramSpec)>,
+    /// Explicit float-count native histograms `[t, histogram]`.
+    #[serde(default)]
+    pub float_histograms: Vec<(i64, HistogramSpec)>,
+    /// Generated native histograms.
+    #[serde(default)]
+    pub histogram_generator: Option<HistogramGenerator>,
+}
+
+/// One native histogram of the spec (see the module documentation).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct HistogramSpec {
+    /// Counter-reset hint.
+    #[serde(default, alias = "counter_reset_hint")]
+    pub hint: HintSpec,
+    /// Bucket schema.
+    #[serde(default)]
+    pub schema: i32,
+    /// Zero bucket width (default 2^-128; 0 for custom buckets).
+    #[serde(default)]
+    pub zero_threshold: Option<SpecValue>,
+    /// Zero bucket count.
+    #[serde(default)]
+    pub zero_count: Option<SpecCount>,
+    /// Observations (default: zero count plus all bucket counts).
+    #[serde(default)]
+    pub count: Option<SpecCount>,
+    /// Sum of observations (default 0; `"stale"` for a stale marker).
+    #[serde(default)]
+    pub sum: Option<SpecValue>,
+    /// Positive bucket layout.
+    #[serde(default)]
+    pub positive_spans: Vec<SpanSpec>,
+    /// Absolute positive bucket counts.
+    #[serde(default)]
+    pub positive_buckets: Vec<SpecCount>,
+    /// Negative bucket layout.
+    #[serde(default)]
+    pub negative_spans: Vec<SpanSpec>,
+    /// Absolute negative bucket counts.
+    #[serde(default)]
+    pub negative_buckets: Vec<SpecCount>,
+    /// Upper bucket bounds for schema −53.
+    #[serde(default)]
+    pub custom_values: Vec<f64>,
+}
+
+/// A counter-reset hint.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum HintSpec {
+    /// No hint.
+    #[default]
+    Unknown,
+    /// A counter reset happened: always a new chunk.
+    CounterReset,
+    /// No counter reset happened.
+    NotCounterReset,
+    /// A gauge histogram.
+    Gauge,
+}
+
+impl From<HintSpec> for CounterResetHint {
+    fn from(h: HintSpec) -> Self {
+        match h {
+            HintSpec::Unknown => CounterResetHint::Unknown,
+            HintSpec::CounterReset => CounterResetHint::CounterReset,
+            HintSpec::NotCounterReset => CounterResetHint::NotCounterReset,
+            HintSpec::Gauge => CounterResetHint::Gauge,
+        }
+    }
+}
+
+/// A span: `[offset, length]` or `{"offset": …, "length": …}`.
+#[derive(Debug, Clone, Copy, Deserialize)]
+#[serde(untagged)]
+pub enum SpanSpec {
+    /// `[offset, length]`.
+    Pair(i32, u32),
+    /// `{"offset": …, "length": …}`.
+    Object {
+        /// Gap to the previous span (first span: index of its first bucket).
+        offset: i32,
+        /// Buckets in the span.
+        length: u32,
+    },
+}
+
+impl From<SpanSpec> for Span {
+    fn from(s: SpanSpec) -> Span {
+        match s {
+            SpanSpec::Pair(offset, length) | SpanSpec::Object { offset, length } => {
+                Span { offset, length }
+            }
+        }
+    }
+}
+
+/// A count: a non-negative integer (exact for integer histograms) or, for float
+/// histograms, any [`SpecValue`].
+#[derive(Debug, Clone, Deserialize)]
+#[serde(untagged)]
+pub enum SpecCount {
+    /// A JSON integer.
+    Int(u64),
+    /// Anything else a value may be.
+    Value(SpecValue),
+}
+
+impl SpecCount {
+    fn to_u64(&self, what: &str) -> Result<u64, String> {
+        match self {
+            SpecCount::Int(n) => Ok(*n),
+            SpecCount::Value(v) => Err(format!(
+                "{what}: integer histograms count in non-negative integers, not {v:?}"
+            )),
+        }
+    }
+
+    fn to_f64(&self, what: &str) -> Result<f64, String> {
+        let v = match self {
+            SpecCount::Int(n) => *n as f64,
+            SpecCount::Value(v) => v.to_f64().map_err(|e| format!("{what}: {e}"))?,
+        };
+        if v < 0.0 {
+            return Err(format!("{what}: negative count {v}"));
+        }
+        Ok(v)
+    }
+}
+
+/// One sample of a series, of any type.
+#[derive(Debug, Clone)]
+pub enum SpecSample {
+    /// A float.
+    Float(f64),
+    /// An integer-count histogram.
+    Histogram(IntHistogram),
+    /// A float-count histogram.
+    FloatHistogram(FloatHistogram),
+}
+
+impl SpecSample {
+    /// Appends the sample to the block.
+    pub fn append_to(
+        &self,
+        w: &mut BlockWriter,
+        labels: &Labels,
+        t: i64,
+    ) -> Result<(), AppendError> {
+        match self {
+            SpecSample::Float(v) => w.append(labels, t, *v),
+            SpecSample::Histogram(h) => w.append_histogram(labels, t, h),
+            SpecSample::FloatHistogram(h) => w.append_float_histogram(labels, t, h),
+        }
+    }
+}
+
+/// Prometheus's default zero threshold, 2^-128.
+const DEFAULT_ZERO_THRESHOLD: f64 = 2.938_735_877_055_719e-39;
+
+impl HistogramSpec {
+    fn common<C: Count>(&self) -> Result<Histogram<C>, String> {
+        let sum = match &self.sum {
+            Some(v) => v.to_f64().map_err(|e| format!("sum: {e}"))?,
+            None => 0.0,
+        };
+        let zero_threshold = match &self.zero_threshold {
+            Some(v) => v.to_f64().map_err(|e| format!("zero_threshold: {e}"))?,
+            None if self.schema == CUSTOM_BUCKETS_SCHEMA => 0.0,
+            None => DEFAULT_ZERO_THRESHOLD,
+        };
+        if zero_threshold.is_nan() || zero_threshold < 0.0 {
+            return Err(format!("zero_threshold {zero_threshold} must be 0 or more"));
+        }
+        Ok(Histogram {
+            counter_reset_hint: self.hint.into(),
+            schema: self.schema,
+            zero_threshold,
+            sum,
+            positive_spans: self.positive_spans.iter().map(|&s| s.into()).collect(),
+            negative_spans: self.negative_spans.iter().map(|&s| s.into()).collect(),
+            custom_values: self.custom_values.clone(),
+            ..Histogram::default()
+        })
+    }
+
+    /// Checks what Prometheus checks (`Histogram.Validate`) beyond the counts.
+    fn check<C: Count>(h: &Histogram<C>) -> Result<(), String> {
+        if h.is_stale() {
+            return Ok(());
+        }
+        tsblock::chunkenc::validate_histogram(h, false).map_err(|e| e.to_string())?;
+        if h.schema == CUSTOM_BUCKETS_SCHEMA {
+            if h.zero_threshold != 0.0 || !h.zero_count.is_zero() {
+                return Err("custom-bucket histograms have no zero bucket".into());
+            }
+            if !h.negative_spans.is_empty() {
+                return Err("custom-bucket histograms have no negative buckets".into());
+            }
+            if h.custom_values.iter().any(|v| v.is_nan())
+                || h.custom_values.windows(2).any(|w| w[0] >= w[1])
+                || h.custom_values.last() == Some(&f64::INFINITY)
+            {
+                return Err(
+                    "custom_values must increase strictly, without NaN or a final +Inf".into(),
+                );
+            }
+            let covered: i64 = h
+                .positive_spans
+                .iter()
+                .map(|s| i64::from(s.offset) + i64::from(s.length))
+                .sum();
+            if h.positive_spans.first().is_some_and(|s| s.offset < 0)
+                || covered > h.custom_values.len() as i64 + 1
+            {
+                return Err(format!(
+                    "the spans reach past the {} buckets the custom bounds define",
+                    h.custom_values.len() + 1
+                ));
+            }
+        }
+        Ok(())
+    }
+
+    /// The integer-count histogram.
+    pub fn to_int(&self) -> Result<IntHistogram, String> {
+        let mut h = self.common::<u64>()?;
+        let counts = |v: &[SpecCount], side: &str| {
+            v.iter()
+                .enumerate()
+                .map(|(i, c)| c.to_u64(&format!("{side}_buckets[{i}]")))
+                .collect::<Result<Vec<u64>, String>>()
+        };
+        h.positive_buckets = counts(&self.positive_buckets, "positive")?;
+        h.negative_buckets = counts(&self.negative_buckets, "negative")?;
+        h.zero_count = match &self.zero_count {
+            Some(c) => c.to_u64("zero_count")?,
+            None => 0,
+        };
+        let in_buckets = h
+            .positive_buckets
+            .iter()
+            .chain(&h.negative_buckets)
+            .try_fold(h.zero_count, |acc, &c| acc.checked_add(c))
+            .ok_or("bucket counts overflow")?;
+        h.count = match &self.count {
+            Some(c) => c.to_u64("count")?,
+            None => in_buckets,
+        };
+        if !h.is_stale() {
+            if h.sum.is_nan() && h.count < in_buckets {
+                return Err(format!(
+                    "count {} is less than the {in_buckets} observations in the buckets",
+                    h.count
+                ));
+            }
+            if !h.sum.is_nan() && h.count != in_buckets {
+                return Err(format!(
+                    "count {} is not the {in_buckets} observations in the buckets (only a NaN sum allows more)",
+                    h.count
+                ));
+            }
+        }
+        Self::check(&h)?;
+        Ok(h)
+    }
+
+    /// The float-count histogram.
+    pub fn to_float(&self) -> Result<FloatHistogram, String> {
+        let mut h = self.common::<f64>()?;
+        let counts = |v: &[SpecCount], side: &str| {
+            v.iter()
+                .enumerate()
+                .map(|(i, c)| c.to_f64(&format!("{side}_buckets[{i}]")))
+                .collect::<Result<Vec<f64>, String>>()
+        };
+        h.positive_buckets = counts(&self.positive_buckets, "positive")?;
+        h.negative_buckets = counts(&self.negative_buckets, "negative")?;
+        h.zero_count = match &self.zero_count {
+            Some(c) => c.to_f64("zero_count")?,
+            None => 0.0,
+        };
+        h.count = match &self.count {
+            Some(c) => c.to_f64("count")?,
+            None => {
+                h.zero_count
+                    + h.positive_buckets
+                        .iter()
+                        .chain(&h.negative_buckets)
+                        .sum::<f64>()
+            }
+        };
+        Self::check(&h)?;
+        Ok(h)
+    }
+}
+
+/// Whether generated histograms only grow or start afresh every sample.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum HistogramKindSpec {
+    /// Cumulative counts (with optional resets).
+    #[default]
+    Counter,
+    /// Fresh counts every sample, hint `gauge`.
+    Gauge,
+}
+
+/// A seeded native-histogram generator (see the module documentation).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct HistogramGenerator {
+    /// `counter` or `gauge`.
+    #[serde(default)]
+    pub kind: HistogramKindSpec,
+    /// Float counts (chunk encoding 3) instead of integer ones.
+    #[serde(default)]
+    pub float: bool,
+    /// First timestamp (ms).
+    pub start: i64,
+    /// Scrape interval (ms).
+    pub interval: i64,
+    /// Number of samples (before gaps are removed).
+    pub count: u32,
+    /// Timestamps move by a uniform random amount in `[-jitter, jitter]` ms.
+    #[serde(default)]
+    pub jitter: i64,
+    /// Time ranges `[from, to]` (inclusive) without samples.
+    #[serde(default)]
+    pub gaps: Vec<(i64, i64)>,
+    /// Bucket schema (−4..=8).
+    #[serde(default)]
+    pub schema: i32,
+    /// Zero bucket width (default 2^-128).
+    #[serde(default)]
+    pub zero_threshold: Option<f64>,
+    /// Positive bucket indices observations fall into (default `[0, 7]`).
+    #[serde(default)]
+    pub buckets: Option<(i32, i32)>,
+    /// Negative bucket indices observations fall into (none by default).
+    #[serde(default)]
+    pub negative_buckets: Option<(i32, i32)>,
+    /// Observations per sample, uniform in `[lo, hi]` (default `[0, 10]`).
+    #[serde(default)]
+    pub observations: Option<(u32, u32)>,
+    /// Counters: start from zero every this many samples.
+    #[serde(default)]
+    pub reset_every: Option<u32>,
+}
+
+/// Spans and counts of the occupied buckets, bridging gaps of up to two empty buckets with
+/// zero buckets (as Prometheus's client library does).
+fn to_spans(buckets: &BTreeMap<i32, u64>) -> (Vec<Span>, Vec<u64>) {
+    let (mut spans, mut counts): (Vec<Span>, Vec<u64>) = (Vec::new(), Vec::new());
+    let mut next = 0i32;
+    for (&idx, &c) in buckets {
+        match spans.last_mut() {
+            Some(s) if idx - next <= 2 => {
+                counts.extend(std::iter::repeat_n(0, (idx - next) as usize));
+                s.length += (idx - next) as u32 + 1;
+            }
+            Some(_) => spans.push(Span {
+                offset: idx - next,
+                length: 1,
+            }),
+            None => spans.push(Span {
+                offset: idx,
+                length: 1,
+            }),
+        }
+        counts.push(c);
+        next = idx + 1;
+    }
+    (spans, counts)
+}
+
+impl HistogramGenerator {
+    /// The generated samples, in time order.
+    pub fn samples(&self, rng: &mut Rng) -> Result<Vec<(i64, SpecSample)>, String> {
+        if self.interval <= 0 {
+            return Err("histogram_generator interval must be positive".into());
+        }
+        if self.jitter < 0
+            || self
+                .jitter
+                .checked_mul(2)
+                .is_none_or(|j| j >= self.interval)
+        {
+            return Err("histogram_generator jitter must be in [0, interval/2)".into());
+        }
+        if !(-4..=8).contains(&self.schema) {
+            return Err(format!(
+                "histogram_generator schema {} is not in -4..=8",
+                self.schema
+            ));
+        }
+        let zero_threshold = self.zero_threshold.unwrap_or(DEFAULT_ZERO_THRESHOLD);
+        if zero_threshold.is_nan() || zero_threshold < 0.0 {
+            return Err("histogram_generator zero_threshold must be 0 or more".into());
+        }
+        let (plo, phi) = self.buckets.unwrap_or((0, 7));
+        let (olo, ohi) = self.observations.unwrap_or((0, 10));
+        if plo > phi || olo > ohi || self.negative_buckets.is_some_and(|(lo, hi)| lo > hi) {
+            return Err("histogram_generator ranges must be [low, high]".into());
+        }
+        // A value inside bucket `idx`: the bucket's upper bound is 2^(idx * 2^-schema).
+        let value = |idx: i32| 2f64.powf((f64::from(idx) - 0.5) * 2f64.powi(-self.schema));
+        let (mut pos, mut neg) = (BTreeMap::<i32, u64>::new(), BTreeMap::<i32, u64>::new());
+        let (mut zero, mut total, mut sum) = (0u64, 0u64, 0f64);
+        let mut out = Vec::with_capacity(self.count as usize);
+        for i in 0..self.count {
+            let base = self
+                .start
+                .checked_add(
+                    i64::from(i)
+                        .checked_mul(self.interval)
+                        .ok_or("generator time overflow")?,
+                )
+                .ok_or("generator time overflow")?;
+            let t = base
+                .checked_add(rng.range_i64(-self.jitter, self.jitter))
+                .ok_or("generator time overflow")?;
+            let reset = match self.kind {
+                HistogramKindSpec::Gauge => true,
+                HistogramKindSpec::Counter => self
+                    .reset_every
+                    .is_some_and(|n| n > 0 && i > 0 && i % n == 0),
+            };
+            if reset {
+                pos.clear();
+                neg.clear();
+                (zero, total, sum) = (0, 0, 0.0);
+            }
+            let n = rng.range_i64(i64::from(olo), i64::from(ohi));
+            for _ in 0..n {
+                total += 1;
+                let side = rng.range_i64(0, 15);
+                if side == 0 {
+                    zero += 1;
+                } else if let Some((lo, hi)) = self.negative_buckets.filter(|_| side <= 5) {
+                    let idx = rng.range_i64(i64::from(lo), i64::from(hi)) as i32;
+                    *neg.entry(idx).or_default() += 1;
+                    sum -= value(idx);
+                } else {
+                    let idx = rng.range_i64(i64::from(plo), i64::from(phi)) as i32;
+                    *pos.entry(idx).or_default() += 1;
+                    sum += value(idx);
+                }
+            }
+            if self.gaps.iter().any(|&(a, b)| a <= t && t <= b) {
+                continue;
+            }
+            let (positive_spans, positive_buckets) = to_spans(&pos);
+            let (negative_spans, negative_buckets) = to_spans(&neg);
+            let h = IntHistogram {
+                counter_reset_hint: match self.kind {
+                    HistogramKindSpec::Gauge => CounterResetHint::Gauge,
+                    HistogramKindSpec::Counter => CounterResetHint::Unknown,
+                },
+                schema: self.schema,
+                zero_threshold,
+                zero_count: zero,
+                count: total,
+                sum,
+                positive_spans,
+                negative_spans,
+                positive_buckets,
+                negative_buckets,
+                custom_values: Vec::new(),
+            };
+            out.push((
+                t,
+                if self.float {
+                    SpecSample::FloatHistogram(to_float_histogram(&h))
+                } else {
+                    SpecSample::Histogram(h)
+                },
+            ));
+        }
+        Ok(out)
+    }
+}
+
+fn to_float_histogram(h: &IntHistogram) -> FloatHistogram {
+    FloatHistogram {
+        counter_reset_hint: h.counter_reset_hint,
+        schema: h.schema,
+        zero_threshold: h.zero_threshold,
+        zero_count: h.zero_count as f64,
+        count: h.count as f64,
+        sum: h.sum,
+        positive_spans: h.positive_spans.clone(),
+        negative_spans: h.negative_spans.clone(),
+        positive_buckets: h.positive_buckets.iter().map(|&c| c as f64).collect(),
+        negative_buckets: h.negative_buckets.iter().map(|&c| c as f64).collect(),
+        custom_values: h.custom_values.clone(),
+    }
+}
+
+impl SeriesSpec {
+    /// Every sample of one of the series, in append order: floats (explicit, then
+    /// generated), histograms, float histograms and generated histograms, each list in its
+    /// own order, merged by timestamp (ties keep that list order).
+    pub fn all_samples(&self, rng: &mut Rng) -> Result<Vec<(i64, SpecSample)>, String> {
+        let mut floats = Vec::with_capacity(self.samples.len());
+        for (t, v) in &self.samples {
+            floats.push((*t, SpecSample::Float(v.to_f64()?)));
+        }
+        if let Some(g) = &self.generator {
+            floats.extend(
+                g.samples(rng)?
+                    .into_iter()
+                    .map(|(t, v)| (t, SpecSample::Float(v))),
+            );
+        }
+        let mut ints = Vec::with_capacity(self.histograms.len());
+        for (i, (t, h)) in self.histograms.iter().enumerate() {
+            let h = h.to_int().map_err(|e| format!("histograms[{i}]: {e}"))?;
+            ints.push((*t, SpecSample::Histogram(h)));
+        }
+        let mut fl = Vec::with_capacity(self.float_histograms.len());
+        for (i, (t, h)) in self.float_histograms.iter().enumerate() {
+            let h = h
+                .to_float()
+                .map_err(|e| format!("float_histograms[{i}]: {e}"))?;
+            fl.push((*t, SpecSample::FloatHistogram(h)));
+        }
+        let generated = match &self.histogram_generator {
+            Some(g) => g.samples(rng)?,
+            None => Vec::new(),
+        };
+        Ok(merge_by_time(vec![floats, ints, fl, generated]))
+    }
+}
+
+/// Merges lists by timestamp without reordering any list (an out-of-order list stays out
+/// of order, for the writer to report); on equal timestamps earlier lists go first.
+fn merge_by_time(lists: Vec<Vec<(i64, SpecSample)>>) -> Vec<(i64, SpecSample)> {
+    let total = lists.iter().map(Vec::len).sum();
+    let mut iters: Vec<_> = lists
+        .into_iter()
+        .map(|l| l.into_iter().peekable())
+        .collect();
+    let mut out = Vec::with_capacity(total);
+    loop {
+        let next = iters
+            .iter_mut()
+            .enumerate()
+            .filter_map(|(i, it)| it.peek().map(|(t, _)| (*t, i)))
+            .min();
+        match next.and_then(|(_, i)| iters[i].next()) {
+            Some(s) => out.push(s),
+            None => return out,
+        }
+    }
 }
 
 /// A value: a number, `"NaN"`, `"+Inf"`, `"-Inf"`, `"stale"` (Prometheus's stale marker),
@@ -319,5 +928,145 @@ mod tests {
         }
         // The full i64 range must not overflow.
         let _ = r.range_i64(i64::MIN, i64::MAX);
+    }
+
+    fn series(json: &str) -> Result<Vec<(i64, SpecSample)>, String> {
+        let s: SeriesSpec = serde_json::from_str(json).map_err(|e| e.to_string())?;
+        s.all_samples(&mut Rng::new(1))
+    }
+
+    #[test]
+    fn histograms_parse_with_defaults() {
+        let got = series(
+            r#"{"labels": {"a": "b"},
+                "histograms": [[10, {"zero_count": 1, "positive_spans": [[0, 2], {"offset": 1, "length": 1}],
+                                     "positive_buckets": [3, 4, 0], "negative_spans": [[-1, 1]],
+                                     "negative_buckets": [2], "sum": 1.5, "hint": "gauge"}],
+                               [20, {"sum": "stale"}]],
+                "float_histograms": [[15, {"schema": -53, "custom_values": [0.5, 1],
+                                           "positive_spans": [[0, 3]], "positive_buckets": [0.5, "NaN", 1],
+                                           "counter_reset_hint": "counter_reset"}]],
+                "samples": [[5, 1], [30, 2]]}"#,
+        )
+        .unwrap();
+        let times: Vec<i64> = got.iter().map(|s| s.0).collect();
+        assert_eq!(times, [5, 10, 15, 20, 30]);
+        let SpecSample::Histogram(h) = &got[1].1 else {
+            panic!("{got:?}")
+        };
+        assert_eq!(h.count, 10);
+        assert_eq!(h.zero_threshold, 2f64.powi(-128));
+        assert_eq!(h.counter_reset_hint, CounterResetHint::Gauge);
+        assert_eq!(
+            h.positive_spans[1],
+            Span {
+                offset: 1,
+                length: 1
+            }
+        );
+        let SpecSample::FloatHistogram(f) = &got[2].1 else {
+            panic!("{got:?}")
+        };
+        assert_eq!(f.zero_threshold, 0.0);
+        assert!(f.count.is_nan());
+        assert_eq!(f.counter_reset_hint, CounterResetHint::CounterReset);
+        let SpecSample::Histogram(s) = &got[3].1 else {
+            panic!("{got:?}")
+        };
+        assert!(s.is_stale());
+    }
+
+    #[test]
+    fn histogram_errors_say_what_is_wrong() {
+        for (json, want) in [
+            (
+                r#"{"positive_spans": [[0, 2]], "positive_buckets": [1]}"#,
+                "histograms[0]: positive spans cover 2 buckets, but there are 1",
+            ),
+            (
+                r#"{"positive_spans": [[0, 1]], "positive_buckets": [1.5]}"#,
+                "positive_buckets[0]: integer histograms count in non-negative integers",
+            ),
+            (
+                r#"{"positive_spans": [[0, 1]], "positive_buckets": [2], "count": 3}"#,
+                "count 3 is not the 2 observations",
+            ),
+            (
+                r#"{"positive_spans": [[0, 1], [-3, 1]], "positive_buckets": [2, 1]}"#,
+                "negative offset -3",
+            ),
+            (r#"{"schema": 9}"#, "invalid schema 9"),
+            (
+                r#"{"schema": -53, "custom_values": [2, 1]}"#,
+                "custom_values must increase",
+            ),
+            (r#"{"zero_threshold": -1}"#, "zero_threshold -1"),
+        ] {
+            let spec = format!(r#"{{"labels": {{"a": "b"}}, "histograms": [[1, {json}]]}}"#);
+            let err = series(&spec).unwrap_err();
+            assert!(err.contains(want), "{json}: {err}");
+        }
+        let err =
+            series(r#"{"labels": {"a": "b"}, "float_histograms": [[1, {"zero_count": -2}]]}"#)
+                .unwrap_err();
+        assert!(
+            err.contains("float_histograms[0]: zero_count: negative count"),
+            "{err}"
+        );
+        assert!(
+            series(r#"{"labels": {"a": "b"}, "histograms": [[1, {"bogus": 1}]]}"#)
+                .unwrap_err()
+                .contains("unknown field")
+        );
+    }
+
+    #[test]
+    fn generated_histograms_are_valid_and_reproducible() {
+        let json = r#"{"labels": {"a": "b"},
+            "histogram_generator": {"start": 0, "interval": 1000, "count": 300,
+                                    "buckets": [-5, 12], "negative_buckets": [0, 3],
+                                    "observations": [0, 8], "reset_every": 100}}"#;
+        let a = series(json).unwrap();
+        let b = series(json).unwrap();
+        assert_eq!(format!("{a:?}"), format!("{b:?}"));
+        assert_eq!(a.len(), 300);
+        let mut last = 0;
+        for (i, (_, s)) in a.iter().enumerate() {
+            let SpecSample::Histogram(h) = s else {
+                panic!()
+            };
+            tsblock::chunkenc::validate_histogram(h, true).unwrap();
+            let in_buckets: u64 = h.zero_count
+                + h.positive_buckets.iter().sum::<u64>()
+                + h.negative_buckets.iter().sum::<u64>();
+            assert_eq!(h.count, in_buckets);
+            if i % 100 != 0 {
+                assert!(h.count >= last);
+            }
+            last = h.count;
+        }
+        let mut m = BTreeMap::new();
+        for (idx, c) in [(0, 1u64), (2, 2), (3, 1), (7, 5), (-4, 9)] {
+            m.insert(idx, c);
+        }
+        let (spans, counts) = to_spans(&m);
+        assert_eq!(
+            spans,
+            [
+                Span {
+                    offset: -4,
+                    length: 1
+                },
+                Span {
+                    offset: 3,
+                    length: 4
+                },
+                Span {
+                    offset: 3,
+                    length: 1
+                }
+            ]
+        );
+        assert_eq!(counts, [9, 1, 0, 2, 1, 5]);
     }
 }
