@@ -62,8 +62,34 @@ fn check_against(name: &str, args: &[&str], expected: &str, want: Vec<u8>) {
 
 #[test]
 fn dump_matches_promtool() {
+    let mut with_histograms = 0;
     for name in fixtures() {
-        check(&name, &["dump"], &format!("{name}.dump.txt"));
+        if common::has_histograms(&root().join("blocks").join(&name)) {
+            check_as_promtool_2_42(&name, &format!("{name}.dump.txt"));
+            with_histograms += 1;
+        } else {
+            check(&name, &["dump"], &format!("{name}.dump.txt"));
+        }
+    }
+    assert!(with_histograms >= 1, "no histogram fixture");
+}
+
+/// promtool 2.42 prints a series' float samples up to its first histogram sample and
+/// nothing after it; tsblock prints every sample, histograms as promtool >= 2.48 does.
+/// So tsblock's output, cut that way, must be promtool 2.42's, and must really differ.
+fn check_as_promtool_2_42(name: &str, expected: &str) {
+    let path = root().join("blocks").join(name);
+    let want = std::fs::read_to_string(root().join("expected").join(expected)).expect("expected");
+    for mode in [&["dump"][..], &["dump", "--no-mmap"][..]] {
+        let (got, stderr, ok) = tsblock(mode, &path);
+        assert!(ok, "tsblock {mode:?} {name} failed: {stderr}");
+        let got = String::from_utf8(got).expect("utf-8");
+        let (cut, histograms) = common::cut_as_promtool_2_42(&got);
+        assert!(histograms > 0, "{name}: no histogram printed");
+        assert!(
+            cut == want,
+            "{name} {mode:?}: tsblock's dump cut at each series' first histogram differs from {expected}"
+        );
     }
 }
 

@@ -105,7 +105,12 @@ fn fresh_promtool_blocks_read_identically() {
 
 fn check(name: &str, db: &Path, promtool_args: &[&str], tsblock_args: &[&str]) {
     let theirs = run(promtool().args(promtool_args).arg(db));
-    let ours = run(tsblock().args(tsblock_args).arg(db));
+    let mut ours = run(tsblock().args(tsblock_args).arg(db));
+    if tsblock_args.first() == Some(&"dump") && common::has_histograms(db) {
+        // promtool 2.42 stops each series at its first histogram sample.
+        let text = String::from_utf8(ours).expect("utf-8");
+        ours = common::cut_as_promtool_2_42(&text).0.into_bytes();
+    }
     assert_same(&format!("{name}: {tsblock_args:?}"), &ours, &theirs);
 }
 

@@ -95,3 +95,44 @@ pub fn benchmark_samples(kind: &str, rng: &mut Rng) -> Vec<(i64, f64)> {
         })
         .collect()
 }
+
+/// True if a data directory holds native-histogram chunks.
+pub fn has_histograms(dir: &Path) -> bool {
+    let db = tsblock::Db::open(dir).expect("open");
+    db.blocks().iter().any(|b| {
+        b.series().expect("series").any(|s| {
+            s.expect("series").chunks.iter().any(|c| {
+                b.chunk(c.chunk_ref).expect("chunk").encoding != tsblock::chunkenc::Encoding::Xor
+            })
+        })
+    })
+}
+
+/// tsblock's dump as promtool 2.42 prints it: each series' lines up to its first histogram
+/// sample (promtool 2.42 stops there; tsblock prints histograms as promtool >= 2.48 does).
+/// Returns the cut text and how many histogram lines there were.
+pub fn cut_as_promtool_2_42(dump: &str) -> (String, usize) {
+    let (mut cut, mut histograms) = (String::new(), 0);
+    let mut stopped: Option<&str> = None;
+    for line in dump.split_inclusive('\n') {
+        let (prefix, is_histogram) = match line.rfind(" {count:") {
+            Some(i) => (&line[..i], true),
+            None => {
+                let mut parts = line.trim_end().rsplitn(3, ' ');
+                parts.next();
+                parts.next();
+                (parts.next().unwrap_or_default(), false)
+            }
+        };
+        if stopped == Some(prefix) {
+            continue;
+        }
+        if is_histogram {
+            histograms += 1;
+            stopped = Some(prefix);
+            continue;
+        }
+        cut.push_str(line);
+    }
+    (cut, histograms)
+}
