@@ -242,3 +242,187 @@ fn dump_match_equals_promtool_on_a_selector_battery() {
     assert!(n >= 100, "only {n} selectors");
     eprintln!("{n} selectors agree with promtool");
 }
+
+/// A Prometheus server on loopback over a copy of a data directory; killed when dropped.
+struct Server {
+    child: std::process::Child,
+    port: u16,
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl Server {
+    fn start(data: &Path, log: &Path) -> Server {
+        let found = Command::new("prometheus").arg("--version").output();
+        assert!(
+            found.is_ok_and(|o| o.status.success()),
+            "prometheus is not installed: `apt-get install -y prometheus` (Debian) provides 2.42"
+        );
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .and_then(|l| l.local_addr())
+            .expect("free port")
+            .port();
+        let config = data.with_extension("yml");
+        std::fs::write(&config, "global:\n  scrape_interval: 1h\n").expect("config");
+        let child = Command::new("prometheus")
+            .arg(format!("--config.file={}", config.display()))
+            .arg(format!("--storage.tsdb.path={}", data.display()))
+            .arg(format!("--web.listen-address=127.0.0.1:{port}"))
+            .args([
+                "--enable-feature=native-histograms",
+                "--storage.tsdb.retention.time=100y",
+            ])
+            .stdout(std::fs::File::create(log).expect("log"))
+            .stderr(std::fs::File::create(log.with_extension("err")).expect("log"))
+            .spawn()
+            .expect("start prometheus");
+        let server = Server { child, port };
+        for _ in 0..300 {
+            if server.get("/-/ready").is_some_and(|(code, _)| code == 200) {
+                return server;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(100));
+        }
+        panic!(
+            "prometheus did not become ready: {}",
+            std::fs::read_to_string(log.with_extension("err")).unwrap_or_default()
+        );
+    }
+
+    /// A plain HTTP/1.0 GET: (status, body).
+    fn get(&self, path: &str) -> Option<(u16, String)> {
+        use std::io::{Read, Write};
+        let mut s = std::net::TcpStream::connect(("127.0.0.1", self.port)).ok()?;
+        write!(s, "GET {path} HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n").ok()?;
+        let mut raw = Vec::new();
+        s.read_to_end(&mut raw).ok()?;
+        let text = String::from_utf8(raw).ok()?;
+        let (head, body) = text.split_once("\r\n\r\n")?;
+        let code = head.split(' ').nth(1)?.parse().ok()?;
+        Some((code, body.to_string()))
+    }
+}
+
+fn urlencode(s: &str) -> String {
+    s.bytes()
+        .map(|b| {
+            if b.is_ascii_alphanumeric() || b"-_.~".contains(&b) {
+                (b as char).to_string()
+            } else {
+                format!("%{b:02X}")
+            }
+        })
+        .collect()
+}
+
+/// A block written by tsblock-write with integer and float histograms, read by a real
+/// Prometheus 2.42 server: every sample the server returns over its HTTP API equals what
+/// tsblock decodes (count, sum, every bucket's bounds and count).
+#[test]
+#[ignore = "needs prometheus 2.42 (`apt-get install -y prometheus`); run by .ci/run"]
+fn prometheus_reads_histogram_blocks_we_wrote() {
+    use common::api::{api_float, from_api, ours};
+    use tsblock::query::{Querier, Value};
+
+    let fixture = testdata().join("blocks/spec-histograms");
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let data = tmp.path().join("data");
+    copy_dir(&fixture, &data);
+    let db = tsblock::Db::open(&fixture).expect("open");
+    let (mint, maxt) = (
+        db.blocks()
+            .iter()
+            .map(|b| b.meta().min_time)
+            .min()
+            .expect("a block"),
+        db.blocks()
+            .iter()
+            .map(|b| b.meta().max_time)
+            .max()
+            .expect("a block"),
+    );
+    let server = Server::start(&data, &tmp.path().join("prometheus.log"));
+    let (mut histograms, mut series_n) = (0, 0);
+    for series in db.select(&[], i64::MIN, i64::MAX).expect("select") {
+        let series = series.expect("series");
+        let mut sel = Vec::new();
+        tsblock::labels::push_string(&mut sel, series.labels());
+        let sel = String::from_utf8(sel).expect("utf-8");
+        // Samples in (time - range, time] = [mint, maxt - 1].
+        let query = format!("{sel}[{}ms]", maxt - mint);
+        let time = format!(
+            "{}.{:03}",
+            (maxt - 1).div_euclid(1000),
+            (maxt - 1).rem_euclid(1000)
+        );
+        let path = format!("/api/v1/query?query={}&time={time}", urlencode(&query));
+        let (code, body) = server.get(&path).expect("query");
+        assert_eq!(code, 200, "{query}: {body}");
+        let answer: serde_json::Value = serde_json::from_str(&body).expect("JSON");
+        let result = &answer["data"]["result"][0];
+        let theirs_h: Vec<&serde_json::Value> = result["histograms"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .collect();
+        let theirs_f: Vec<&serde_json::Value> =
+            result["values"].as_array().into_iter().flatten().collect();
+        let (mut ih, mut iv) = (theirs_h.iter(), theirs_f.iter());
+        let mut samples = series.samples();
+        while let Some(s) = samples.next() {
+            let s = s.expect("sample");
+            let t_of = |j: &serde_json::Value| (j[0].as_f64().expect("ts") * 1000.0).round() as i64;
+            let mine = match s.value {
+                Value::Float(v) => {
+                    if v.to_bits() == tsblock::histogram::STALE_NAN_BITS {
+                        continue; // the API leaves stale markers out
+                    }
+                    let want = iv
+                        .next()
+                        .unwrap_or_else(|| panic!("{sel}: server lacks {}", s.t));
+                    assert_eq!(t_of(want), s.t, "{sel}");
+                    let w = api_float(&want[1]);
+                    assert!(
+                        w.to_bits() == v.to_bits() || (w.is_nan() && v.is_nan()),
+                        "{sel} {}",
+                        s.t
+                    );
+                    continue;
+                }
+                Value::Histogram => {
+                    let h = samples.histogram().expect("histogram");
+                    if h.is_stale() {
+                        continue;
+                    }
+                    ours(h, |c| c as f64, true)
+                }
+                Value::FloatHistogram => {
+                    let h = samples.float_histogram().expect("histogram");
+                    if h.is_stale() {
+                        continue;
+                    }
+                    ours(h, |c| c, true)
+                }
+                v => panic!("{v:?}"),
+            };
+            let want = ih
+                .next()
+                .unwrap_or_else(|| panic!("{sel}: server lacks {}", s.t));
+            assert_eq!(t_of(want), s.t, "{sel}");
+            assert_eq!(mine, from_api(&want[1]), "{sel} at {}", s.t);
+            histograms += 1;
+        }
+        assert!(
+            ih.next().is_none() && iv.next().is_none(),
+            "{sel}: server has more"
+        );
+        series_n += 1;
+    }
+    assert!(histograms > 500, "only {histograms} histogram samples");
+    eprintln!("{series_n} series, {histograms} histogram samples agree with prometheus");
+}
