@@ -571,3 +571,154 @@ impl Iterator for FloatHistogramIter<'_> {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::chunkenc::{FloatHistogramAppender, HistogramAppender};
+
+    /// xorshift64*: deterministic cases without a dependency.
+    struct Rng(u64);
+
+    impl Rng {
+        fn next(&mut self) -> u64 {
+            self.0 ^= self.0 >> 12;
+            self.0 ^= self.0 << 25;
+            self.0 ^= self.0 >> 27;
+            self.0.wrapping_mul(0x2545_f491_4f6c_dd1d)
+        }
+    }
+
+    fn sample_chunks() -> (Vec<u8>, Vec<u8>) {
+        let mut h = IntHistogram {
+            schema: 1,
+            zero_threshold: 0.001,
+            positive_spans: vec![
+                Span {
+                    offset: -1,
+                    length: 3,
+                },
+                Span {
+                    offset: 2,
+                    length: 1,
+                },
+            ],
+            negative_spans: vec![Span {
+                offset: 0,
+                length: 2,
+            }],
+            positive_buckets: vec![1, 2, 3, 4],
+            negative_buckets: vec![5, 6],
+            zero_count: 1,
+            count: 21,
+            sum: 12.5,
+            ..IntHistogram::default()
+        };
+        let mut a = HistogramAppender::new();
+        let mut f = FloatHistogramAppender::new();
+        for i in 0..20 {
+            for b in h
+                .positive_buckets
+                .iter_mut()
+                .chain(h.negative_buckets.iter_mut())
+            {
+                *b += i % 3;
+            }
+            h.count = h
+                .positive_buckets
+                .iter()
+                .chain(&h.negative_buckets)
+                .sum::<u64>()
+                + 1;
+            h.sum += 1.25;
+            a.append_raw(1000 * i as i64, &h).expect("append");
+            let fh = FloatHistogram {
+                schema: h.schema,
+                zero_threshold: h.zero_threshold,
+                zero_count: 1.0,
+                count: h.count as f64,
+                sum: h.sum,
+                positive_spans: h.positive_spans.clone(),
+                negative_spans: h.negative_spans.clone(),
+                positive_buckets: h.positive_buckets.iter().map(|&c| c as f64 * 0.5).collect(),
+                negative_buckets: h.negative_buckets.iter().map(|&c| c as f64).collect(),
+                ..FloatHistogram::default()
+            };
+            f.append_raw(1000 * i as i64, &fh).expect("append");
+        }
+        (a.finish(), f.finish())
+    }
+
+    /// Reads every sample (and renders it, as dump does); returns how many decoded.
+    fn drain(data: &[u8]) -> usize {
+        let mut n = 0;
+        if let Ok(mut it) = HistogramIter::new(data) {
+            while let Some(Ok(_)) = it.next() {
+                let _ = it.at().to_string();
+                n += 1;
+            }
+        }
+        if let Ok(mut it) = FloatHistogramIter::new(data) {
+            while let Some(Ok(_)) = it.next() {
+                let _ = it.at().to_string();
+                n += 1;
+            }
+        }
+        n
+    }
+
+    #[test]
+    fn valid_chunks_decode() {
+        let (int, float) = sample_chunks();
+        let it = HistogramIter::new(&int).expect("chunk");
+        assert_eq!(it.count(), 20);
+        let mut it = FloatHistogramIter::new(&float).expect("chunk");
+        let mut last = 0.0;
+        while let Some(t) = it.next() {
+            t.expect("sample");
+            last = it.at().sum;
+        }
+        assert_eq!(last, 12.5 + 20.0 * 1.25);
+    }
+
+    /// Cut, flipped and random chunks end in samples or an error: never a panic, a hang,
+    /// or an allocation sized by a corrupt count.
+    #[test]
+    fn corrupt_chunks_never_panic() {
+        let (int, float) = sample_chunks();
+        let mut rng = Rng(0x1234_5678_9abc_def1);
+        for chunk in [&int, &float] {
+            for cut in 0..chunk.len() {
+                drain(&chunk[..cut]);
+            }
+            for _ in 0..3000 {
+                let mut c = chunk.clone();
+                for _ in 0..1 + rng.next() % 3 {
+                    let i = (rng.next() as usize) % c.len();
+                    c[i] ^= 1 << (rng.next() % 8);
+                }
+                drain(&c);
+            }
+        }
+        for _ in 0..3000 {
+            let len = (rng.next() % 64) as usize;
+            let data: Vec<u8> = (0..len).map(|_| rng.next() as u8).collect();
+            drain(&data);
+        }
+    }
+
+    #[test]
+    fn announced_counts_are_bounded_by_the_chunk() {
+        use crate::chunkenc::varbit::{put_varbit_int, put_varbit_uint};
+        // 1 sample; zero threshold 0; schema 0; then 2^56-1 positive spans, far more than
+        // the chunk holds.
+        let mut w = crate::chunkenc::BitWriter::with_prefix(&[0, 1, 0]);
+        w.write_byte(0);
+        put_varbit_int(&mut w, 0);
+        put_varbit_uint(&mut w, (1 << 56) - 1);
+        let data = w.finish();
+        let mut it = HistogramIter::new(&data).expect("header");
+        let err = it.next().expect("an item").expect_err("refused");
+        assert!(err.to_string().contains("spans"), "{err}");
+    }
+}
