@@ -13,7 +13,7 @@ use std::alloc::{GlobalAlloc, Layout, System};
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicIsize, AtomicUsize, Ordering};
 
 use criterion::{black_box, BenchmarkId, Criterion};
 use tsblock::query::{Matcher, Selector};
@@ -22,20 +22,27 @@ use tsblock::{Block, Querier};
 /// Counts bytes allocated, to report memory per query.
 struct Counting;
 
+/// Counting is switched on only for the memory report, so the timings pay no atomics.
+static COUNTING: AtomicBool = AtomicBool::new(false);
 static ALLOCATED: AtomicUsize = AtomicUsize::new(0);
-static LIVE: AtomicUsize = AtomicUsize::new(0);
-static PEAK: AtomicUsize = AtomicUsize::new(0);
+static LIVE: AtomicIsize = AtomicIsize::new(0);
+static PEAK: AtomicIsize = AtomicIsize::new(0);
 
 unsafe impl GlobalAlloc for Counting {
     unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        ALLOCATED.fetch_add(layout.size(), Ordering::Relaxed);
-        let live = LIVE.fetch_add(layout.size(), Ordering::Relaxed) + layout.size();
-        PEAK.fetch_max(live, Ordering::Relaxed);
+        if COUNTING.load(Ordering::Relaxed) {
+            let size = layout.size() as isize;
+            ALLOCATED.fetch_add(layout.size(), Ordering::Relaxed);
+            let live = LIVE.fetch_add(size, Ordering::Relaxed) + size;
+            PEAK.fetch_max(live, Ordering::Relaxed);
+        }
         // SAFETY: forwarded unchanged to the system allocator.
         unsafe { System.alloc(layout) }
     }
     unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
-        LIVE.fetch_sub(layout.size(), Ordering::Relaxed);
+        if COUNTING.load(Ordering::Relaxed) {
+            LIVE.fetch_sub(layout.size() as isize, Ordering::Relaxed);
+        }
         // SAFETY: forwarded unchanged to the system allocator.
         unsafe { System.dealloc(ptr, layout) }
     }
@@ -166,14 +173,14 @@ fn memory_report(blocks: &[(&str, &Block)]) {
         for (size, b) in blocks {
             // Warm the lazily built table samples first: they are per block, not per query.
             select(b, &m);
-            let (a0, l0) = (
-                ALLOCATED.load(Ordering::Relaxed),
-                LIVE.load(Ordering::Relaxed),
-            );
-            PEAK.store(l0, Ordering::Relaxed);
+            ALLOCATED.store(0, Ordering::Relaxed);
+            LIVE.store(0, Ordering::Relaxed);
+            PEAK.store(0, Ordering::Relaxed);
+            COUNTING.store(true, Ordering::Relaxed);
             let n = select(b, &m);
-            let total = ALLOCATED.load(Ordering::Relaxed) - a0;
-            let peak = PEAK.load(Ordering::Relaxed) - l0;
+            COUNTING.store(false, Ordering::Relaxed);
+            let total = ALLOCATED.load(Ordering::Relaxed);
+            let peak = PEAK.load(Ordering::Relaxed);
             eprintln!("  {name:<18} {size:>5}: {total:>10} B / {peak:>8} B, {n} series");
         }
     }

@@ -469,8 +469,14 @@ impl<'a> Iterator for SeriesSet<'a> {
                 }
             }
         }
-        let labels = self.heap.first()?.labels().to_vec();
-        let mut parts = Vec::new();
+        // The first cursor's labels move into the series; the others only compare.
+        let mut first = heap_pop(&mut self.heap, cursor_less)?;
+        let current = first.current.take();
+        self.taken.push(first);
+        let (labels, mut parts) = match current {
+            Some((labels, part)) => (labels, vec![part]),
+            None => (Vec::new(), Vec::new()),
+        };
         while self
             .heap
             .first()
