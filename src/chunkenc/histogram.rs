@@ -397,28 +397,36 @@ fn absolute(deltas: &[i64], out: &mut Vec<u64>) {
     }));
 }
 
-impl Iterator for HistogramIter<'_> {
-    type Item = Result<i64, FormatError>;
+/// Both iterators step the same way: decode one sample from a copy of the reader, and
+/// keep the new position only if it decoded; after an error, nothing more.
+macro_rules! sample_iterator {
+    ($iter:ident) => {
+        impl Iterator for $iter<'_> {
+            type Item = Result<i64, FormatError>;
 
-    fn next(&mut self) -> Option<Self::Item> {
-        if self.read >= self.total {
-            return None;
-        }
-        let mut r = self.r.reader();
-        match self.step(&mut r) {
-            Ok(()) => {
-                self.r.commit(r);
-                self.fill();
-                self.read += 1;
-                Some(Ok(self.t))
+            fn next(&mut self) -> Option<Self::Item> {
+                if self.read >= self.total {
+                    return None;
+                }
+                let mut r = self.r.reader();
+                match self.step(&mut r) {
+                    Ok(()) => {
+                        self.r.commit(r);
+                        self.fill();
+                        self.read += 1;
+                        Some(Ok(self.t))
+                    }
+                    Err(e) => {
+                        self.read = self.total;
+                        Some(Err(e))
+                    }
+                }
             }
-            Err(e) => {
-                self.read = self.total;
-                Some(Err(e))
-            }
         }
-    }
+    };
 }
+
+sample_iterator!(HistogramIter);
 
 /// One XOR-coded value with its own window.
 #[derive(Debug, Clone, Copy, Default)]
@@ -549,28 +557,7 @@ impl<'a> FloatHistogramIter<'a> {
     }
 }
 
-impl Iterator for FloatHistogramIter<'_> {
-    type Item = Result<i64, FormatError>;
-
-    fn next(&mut self) -> Option<Self::Item> {
-        if self.read >= self.total {
-            return None;
-        }
-        let mut r = self.r.reader();
-        match self.step(&mut r) {
-            Ok(()) => {
-                self.r.commit(r);
-                self.fill();
-                self.read += 1;
-                Some(Ok(self.t))
-            }
-            Err(e) => {
-                self.read = self.total;
-                Some(Err(e))
-            }
-        }
-    }
-}
+sample_iterator!(FloatHistogramIter);
 
 #[cfg(test)]
 mod tests {
