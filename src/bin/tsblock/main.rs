@@ -69,7 +69,7 @@ enum DumpFormat {
     /// One JSON object per series: `{"labels": {…}, "floats": [[t, v], …],
     /// "histograms": [[t, {…}], …], "float_histograms": […]}` (empty arrays left out),
     /// each histogram with its full structure (schema, zero bucket, spans, absolute bucket
-    /// counts); NaN and ±Inf as strings.
+    /// counts); stale markers as "stale", NaN and ±Inf as strings.
     Json,
 }
 
@@ -252,15 +252,121 @@ fn push_histogram_line(
     out.push(b'\n');
 }
 
-/// A float for JSON: a number, or `"NaN"`, `"+Inf"`, `"-Inf"`.
-fn json_float(v: f64) -> serde_json::Value {
-    if v.is_nan() {
-        "NaN".into()
+/// A float for JSON: a number, or `"stale"` (Prometheus's stale marker), `"NaN"`,
+/// `"+Inf"`, `"-Inf"`.
+fn push_json_float(out: &mut Vec<u8>, v: f64) {
+    let s = if v.to_bits() == tsblock::histogram::STALE_NAN_BITS {
+        "\"stale\""
+    } else if v.is_nan() {
+        "\"NaN\""
     } else if v.is_infinite() {
-        if v > 0.0 { "+Inf" } else { "-Inf" }.into()
+        if v > 0.0 {
+            "\"+Inf\""
+        } else {
+            "\"-Inf\""
+        }
     } else {
-        v.into()
+        // Finite: serde_json's shortest round-trip number.
+        let _ = serde_json::to_writer(&mut *out, &v);
+        return;
+    };
+    out.extend_from_slice(s.as_bytes());
+}
+
+/// Which samples a pass over a series writes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Kind {
+    Float,
+    Histogram,
+    FloatHistogram,
+}
+
+impl Kind {
+    fn key(self) -> &'static str {
+        match self {
+            Kind::Float => "floats",
+            Kind::Histogram => "histograms",
+            Kind::FloatHistogram => "float_histograms",
+        }
     }
+}
+
+/// Streams one series as a JSON object, one array per value type. Samples are written as
+/// they are decoded (never collected), so memory stays flat however long the series; a
+/// series that mixes types is read once per type it holds. Series without samples in range
+/// print nothing, as in the text format.
+fn dump_json_series(out: &mut Out, series: &tsblock::query::Series<'_>) -> Result<(), Failure> {
+    let mut started = false;
+    let mut seen = [false; 3];
+    for kind in [Kind::Float, Kind::Histogram, Kind::FloatHistogram] {
+        if kind != Kind::Float && !seen[kind as usize] {
+            continue;
+        }
+        let mut first = true;
+        let mut samples = series.samples();
+        while let Some(sample) = samples.next() {
+            let sample = sample?;
+            let this = match sample.value {
+                Value::Float(_) => Kind::Float,
+                Value::Histogram => Kind::Histogram,
+                Value::FloatHistogram => Kind::FloatHistogram,
+                _ => continue,
+            };
+            seen[this as usize] = true;
+            if this != kind {
+                continue;
+            }
+            if !started {
+                started = true;
+                let labels: serde_json::Map<String, serde_json::Value> = series
+                    .labels()
+                    .iter()
+                    .map(|l| {
+                        (
+                            String::from_utf8_lossy(l.name).into_owned(),
+                            String::from_utf8_lossy(l.value).into_owned().into(),
+                        )
+                    })
+                    .collect();
+                out.buf.extend_from_slice(b"{\"labels\":");
+                serde_json::to_writer(&mut out.buf, &labels).map_err(io::Error::from)?;
+            }
+            if first {
+                first = false;
+                out.buf.extend_from_slice(b",\"");
+                out.buf.extend_from_slice(kind.key().as_bytes());
+                out.buf.extend_from_slice(b"\":[");
+            } else {
+                out.buf.push(b',');
+            }
+            out.buf.push(b'[');
+            out.buf
+                .extend_from_slice(itoa::Buffer::new().format(sample.t).as_bytes());
+            out.buf.push(b',');
+            let written = match sample.value {
+                Value::Float(v) => {
+                    push_json_float(&mut out.buf, v);
+                    Ok(())
+                }
+                Value::Histogram => samples
+                    .histogram()
+                    .map_or(Ok(()), |h| serde_json::to_writer(&mut out.buf, h)),
+                _ => samples
+                    .float_histogram()
+                    .map_or(Ok(()), |h| serde_json::to_writer(&mut out.buf, h)),
+            };
+            written.map_err(io::Error::from)?;
+            out.buf.push(b']');
+            out.maybe_flush()?;
+        }
+        if !first {
+            out.buf.push(b']');
+        }
+    }
+    if started {
+        out.buf.extend_from_slice(b"}\n");
+    }
+    Ok(())
 }
 
 fn dump_json(
@@ -269,52 +375,8 @@ fn dump_json(
     range: &TimeRange,
     matching: &Matching,
 ) -> Result<(), Failure> {
-    use serde_json::{json, Map, Value as J};
     for series in db.select_any(&matching.sets(), range.min_time, range.max_time)? {
-        let series = series?;
-        let labels: Map<String, J> = series
-            .labels()
-            .iter()
-            .map(|l| {
-                (
-                    String::from_utf8_lossy(l.name).into_owned(),
-                    J::String(String::from_utf8_lossy(l.value).into_owned()),
-                )
-            })
-            .collect();
-        let (mut floats, mut histograms, mut float_histograms) =
-            (Vec::new(), Vec::new(), Vec::new());
-        let mut samples = series.samples();
-        while let Some(sample) = samples.next() {
-            let sample = sample?;
-            match sample.value {
-                Value::Float(v) => floats.push(json!([sample.t, json_float(v)])),
-                Value::Histogram => {
-                    if let Some(h) = samples.histogram() {
-                        histograms.push(json!([sample.t, h]));
-                    }
-                }
-                Value::FloatHistogram => {
-                    if let Some(h) = samples.float_histogram() {
-                        float_histograms.push(json!([sample.t, h]));
-                    }
-                }
-                _ => {}
-            }
-        }
-        let mut obj = Map::new();
-        obj.insert("labels".into(), J::Object(labels));
-        if !floats.is_empty() {
-            obj.insert("floats".into(), J::Array(floats));
-        }
-        if !histograms.is_empty() {
-            obj.insert("histograms".into(), J::Array(histograms));
-        }
-        if !float_histograms.is_empty() {
-            obj.insert("float_histograms".into(), J::Array(float_histograms));
-        }
-        serde_json::to_writer(&mut out.buf, &J::Object(obj)).map_err(io::Error::from)?;
-        out.buf.push(b'\n');
+        dump_json_series(out, &series?)?;
         out.maybe_flush()?;
     }
     Ok(())
