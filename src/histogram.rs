@@ -48,6 +48,10 @@ pub trait Count: Copy + PartialEq + Default + std::fmt::Debug + serde::Serialize
     /// True for a zero count (`-0.0` is zero, NaN is not, as Go's `!= 0`).
     fn is_zero(self) -> bool;
 
+    /// Bit-for-bit equality (for `f64`: NaN equals NaN, `-0.0` differs from `0.0`), as
+    /// Prometheus's `Equals` compares histograms.
+    fn same_bits(self, other: Self) -> bool;
+
     /// Appends Go's `%v` of the count: decimal for `u64`, `%g` for `f64` (`+Inf`, `NaN`).
     fn push_go(self, out: &mut Vec<u8>);
 
@@ -59,6 +63,10 @@ pub trait Count: Copy + PartialEq + Default + std::fmt::Debug + serde::Serialize
 impl Count for u64 {
     fn is_zero(self) -> bool {
         self == 0
+    }
+
+    fn same_bits(self, other: Self) -> bool {
+        self == other
     }
 
     fn push_go(self, out: &mut Vec<u8>) {
@@ -73,6 +81,10 @@ impl Count for u64 {
 impl Count for f64 {
     fn is_zero(self) -> bool {
         self == 0.0
+    }
+
+    fn same_bits(self, other: Self) -> bool {
+        self.to_bits() == other.to_bits()
     }
 
     fn push_go(self, out: &mut Vec<u8>) {
@@ -710,11 +722,14 @@ mod json {
     use super::Count;
     use serde::{Serialize, Serializer};
 
-    /// A float as a JSON number, or `"NaN"`, `"+Inf"`, `"-Inf"`.
+    /// A float as a JSON number, or `"stale"` (the stale marker), `"NaN"`, `"+Inf"`, `"-Inf"`.
     pub(super) fn float<S: Serializer>(v: &f64, s: S) -> Result<S::Ok, S::Error> {
         let v = *v;
         if v.is_finite() {
             s.serialize_f64(v)
+        } else if v.to_bits() == super::STALE_NAN_BITS {
+            // A stale marker's sum: tools must be able to tell it from a NaN.
+            s.serialize_str("stale")
         } else if v.is_nan() {
             s.serialize_str("NaN")
         } else if v > 0.0 {
@@ -1174,7 +1189,7 @@ mod tests {
         let json = serde_json::to_string(&h).unwrap();
         assert_eq!(
             json,
-            r#"{"counter_reset_hint":"gauge","schema":-53,"zero_threshold":0.0,"zero_count":0.5,"count":"-Inf","sum":"NaN","positive_spans":[{"offset":-2,"length":3}],"negative_spans":[{"offset":1,"length":1}],"positive_buckets":[0.25,-0.0,"NaN"],"negative_buckets":["+Inf"],"custom_values":[1.0,"+Inf"]}"#
+            r#"{"counter_reset_hint":"gauge","schema":-53,"zero_threshold":0.0,"zero_count":0.5,"count":"-Inf","sum":"stale","positive_spans":[{"offset":-2,"length":3}],"negative_spans":[{"offset":1,"length":1}],"positive_buckets":[0.25,-0.0,"NaN"],"negative_buckets":["+Inf"],"custom_values":[1.0,"+Inf"]}"#
         );
     }
 

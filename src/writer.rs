@@ -371,14 +371,26 @@ fn bucket_indices(spans: &[Span]) -> Vec<i64> {
 /// Prometheus's `Histogram.Equals` (3.x): same values (the sum by its bits) and the same
 /// buckets, however the spans spell them.
 fn same_histogram<C: crate::histogram::Count>(a: &Histogram<C>, b: &Histogram<C>) -> bool {
+    // Bit equality, as Go's `Equals`: NaN equals NaN, -0 differs from 0.
+    let floats = |x: &[f64], y: &[f64]| {
+        x.len() == y.len() && x.iter().zip(y).all(|(a, b)| a.to_bits() == b.to_bits())
+    };
     a.schema == b.schema
-        && a.zero_threshold == b.zero_threshold
-        && a.zero_count == b.zero_count
-        && a.count == b.count
+        && a.zero_threshold.to_bits() == b.zero_threshold.to_bits()
+        && a.zero_count.same_bits(b.zero_count)
+        && a.count.same_bits(b.count)
         && a.sum.to_bits() == b.sum.to_bits()
-        && a.custom_values == b.custom_values
-        && a.positive_buckets == b.positive_buckets
-        && a.negative_buckets == b.negative_buckets
+        && floats(&a.custom_values, &b.custom_values)
+        && a.positive_buckets.len() == b.positive_buckets.len()
+        && a.positive_buckets
+            .iter()
+            .zip(&b.positive_buckets)
+            .all(|(x, y)| x.same_bits(*y))
+        && a.negative_buckets.len() == b.negative_buckets.len()
+        && a.negative_buckets
+            .iter()
+            .zip(&b.negative_buckets)
+            .all(|(x, y)| x.same_bits(*y))
         && bucket_indices(&a.positive_spans) == bucket_indices(&b.positive_spans)
         && bucket_indices(&a.negative_spans) == bucket_indices(&b.negative_spans)
 }

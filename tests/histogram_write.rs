@@ -981,6 +981,33 @@ fn duplicates_and_invalid_histograms() {
         .expect("valid after errors");
 }
 
+/// Float histograms at one timestamp are duplicates when equal bit for bit, as Go's
+/// `Equals` has it: a NaN bucket equals itself, `-0` differs from `0`.
+#[test]
+fn float_histogram_duplicates_compare_bits() {
+    let labels = series_labels("f");
+    let mut w = BlockWriter::new(BlockWriterOptions::default());
+    let h = FloatHistogram {
+        zero_threshold: 0.001,
+        count: 3.0,
+        zero_count: 0.0,
+        positive_spans: vec![Span {
+            offset: 0,
+            length: 2,
+        }],
+        positive_buckets: vec![1.0, f64::NAN],
+        ..FloatHistogram::default()
+    };
+    w.append_float_histogram(&labels, 1000, &h).expect("first");
+    w.append_float_histogram(&labels, 1000, &h)
+        .expect("the same, NaN included, is a duplicate");
+    let mut minus_zero = h.clone();
+    minus_zero.zero_count = -0.0;
+    assert!(w
+        .append_float_histogram(&labels, 1000, &minus_zero)
+        .is_err());
+}
+
 /// The checked-in `spec-histograms` block (3.x flavour): everything decodes and the chunk
 /// headers show the cuts the spec asks for.
 #[test]

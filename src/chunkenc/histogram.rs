@@ -60,9 +60,10 @@ impl CounterResetHeader {
         }
     }
 
-    /// The hint Prometheus's iterators give sample `index` (0-based) of such a chunk:
+    /// The hint Prometheus 3.x's iterators give sample `index` (0-based) of such a chunk:
     /// gauge for every sample of a gauge chunk, otherwise unknown for the first sample and
-    /// no reset for the others.
+    /// no reset for the others. (2.42 gave the first sample of a counter-reset chunk the
+    /// reset hint; the chunk header keeps that information either way.)
     pub fn hint(self, index: u16) -> CounterResetHint {
         match self {
             CounterResetHeader::Gauge => CounterResetHint::Gauge,
@@ -184,17 +185,19 @@ impl<'a> Reader<'a> {
         Ok(())
     }
 
-    /// Number of buckets the spans cover, bounded by the bits left (a bucket takes at
-    /// least one bit in the first sample).
-    fn buckets(&self, spans: &[Span]) -> Result<usize, FormatError> {
-        let mut n = 0usize;
-        for s in spans {
-            n = n.saturating_add(s.length as usize);
-        }
-        if n > self.br.bits_left() {
+    /// Number of positive and negative buckets the spans cover, together bounded by the
+    /// bits left (a bucket takes at least one bit in the first sample).
+    fn buckets(&self, l: &Layout) -> Result<(usize, usize), FormatError> {
+        let count = |spans: &[Span]| {
+            spans
+                .iter()
+                .fold(0usize, |n, s| n.saturating_add(s.length as usize))
+        };
+        let (np, nn) = (count(&l.positive_spans), count(&l.negative_spans));
+        if np.saturating_add(nn) > self.br.bits_left() {
             return Err(self.invalid("more histogram buckets than the chunk holds"));
         }
-        Ok(n)
+        Ok((np, nn))
     }
 }
 
@@ -325,8 +328,7 @@ impl<'a> HistogramIter<'a> {
     fn step(&mut self, r: &mut Reader<'a>) -> Result<(), FormatError> {
         if self.read == 0 {
             r.layout(&mut self.layout)?;
-            let np = r.buckets(&self.layout.positive_spans)?;
-            let nn = r.buckets(&self.layout.negative_spans)?;
+            let (np, nn) = r.buckets(&self.layout)?;
             self.pos.clear();
             self.pos.resize(np, 0);
             self.pos_delta.clear();
@@ -504,8 +506,7 @@ impl<'a> FloatHistogramIter<'a> {
     fn step(&mut self, r: &mut Reader<'a>) -> Result<(), FormatError> {
         if self.read == 0 {
             r.layout(&mut self.layout)?;
-            let np = r.buckets(&self.layout.positive_spans)?;
-            let nn = r.buckets(&self.layout.negative_spans)?;
+            let (np, nn) = r.buckets(&self.layout)?;
             self.pos.clear();
             self.pos.resize(np, XorValue::default());
             self.neg.clear();

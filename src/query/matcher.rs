@@ -281,6 +281,16 @@ fn compile(pattern: &[u8]) -> Result<Compiled, MatcherError> {
             let mut lits: Vec<Vec<u8>> = lits.iter().map(|l| l.as_bytes().to_vec()).collect();
             lits.sort();
             lits.dedup();
+            // U+FFFD also stands for invalid UTF-8 in a value (Go reads each bad byte as
+            // it), which no byte comparison can find: such literals narrow nothing.
+            let replacement = "\u{FFFD}".as_bytes();
+            if lits.iter().any(|l| l.windows(3).any(|w| w == replacement)) {
+                return Ok(Compiled {
+                    re,
+                    set: None,
+                    prefixes: None,
+                });
+            }
             // Look-arounds read as empty strings to the extractor: then the literals are
             // still prefixes of every match, but no longer the exact set.
             if seq.is_exact() && hir.properties().look_set().is_empty() {
@@ -372,6 +382,17 @@ mod tests {
             Matcher::new(MatchOp::Regex, "l", b"\xff"),
             Err(MatcherError::InvalidUtf8)
         ));
+    }
+
+    #[test]
+    fn replacement_character_does_not_narrow() {
+        // Go reads the invalid byte as U+FFFD, so these match b"\xff" and must not be
+        // looked up as literal bytes.
+        for re in ["\u{FFFD}", "\u{FFFD}.*", "x|\u{FFFD}"] {
+            let r = m(MatchOp::Regex, re);
+            assert!(r.matches(b"\xff"), "{re}");
+            assert!(matches!(r.candidates(), Candidates::All), "{re}");
+        }
     }
 
     #[test]
