@@ -465,6 +465,9 @@ pub struct HistogramGenerator {
 
 /// Spans and counts of the occupied buckets, bridging gaps of up to two empty buckets with
 /// zero buckets (as Prometheus's client library does).
+/// Bucket indexes a histogram generator accepts (see its range check).
+const BUCKET_INDEX_LIMIT: i32 = 1 << 24;
+
 fn to_spans(buckets: &BTreeMap<i32, u64>) -> (Vec<Span>, Vec<u64>) {
     let (mut spans, mut counts): (Vec<Span>, Vec<u64>) = (Vec::new(), Vec::new());
     let mut next = 0i32;
@@ -518,11 +521,24 @@ impl HistogramGenerator {
         if plo > phi || olo > ohi || self.negative_buckets.is_some_and(|(lo, hi)| lo > hi) {
             return Err("histogram_generator ranges must be [low, high]".into());
         }
+        // Far beyond any real bucket index (schema 8 tops out near ±2^18), and small enough
+        // that span offsets between buckets fit Prometheus's int32.
+        let in_range = |i: i32| (-BUCKET_INDEX_LIMIT..=BUCKET_INDEX_LIMIT).contains(&i);
+        if ![plo, phi].into_iter().all(in_range)
+            || self
+                .negative_buckets
+                .is_some_and(|(lo, hi)| !in_range(lo) || !in_range(hi))
+        {
+            return Err(format!(
+                "histogram_generator bucket indexes must be within ±{BUCKET_INDEX_LIMIT}"
+            ));
+        }
         // A value inside bucket `idx`: the bucket's upper bound is 2^(idx * 2^-schema).
         let value = |idx: i32| 2f64.powf((f64::from(idx) - 0.5) * 2f64.powi(-self.schema));
         let (mut pos, mut neg) = (BTreeMap::<i32, u64>::new(), BTreeMap::<i32, u64>::new());
         let (mut zero, mut total, mut sum) = (0u64, 0u64, 0f64);
-        let mut out = Vec::with_capacity(self.count as usize);
+        // `count` is the spec's word, not a promise of memory: grow as samples come.
+        let mut out = Vec::with_capacity((self.count as usize).min(1 << 16));
         for i in 0..self.count {
             let base = self
                 .start
@@ -866,7 +882,8 @@ impl Generator {
             GeneratorKind::RandomWalk => (-1.0, 1.0),
             _ => (0.0, 1.0),
         });
-        let mut out = Vec::with_capacity(self.count as usize);
+        // `count` is the spec's word, not a promise of memory: grow as samples come.
+        let mut out = Vec::with_capacity((self.count as usize).min(1 << 16));
         let mut v = match self.kind {
             GeneratorKind::Counter => 0.0,
             _ => self.value,
@@ -933,6 +950,23 @@ mod tests {
     fn series(json: &str) -> Result<Vec<(i64, SpecSample)>, String> {
         let s: SeriesSpec = serde_json::from_str(json).map_err(|e| e.to_string())?;
         s.all_samples(&mut Rng::new(1))
+    }
+
+    #[test]
+    fn extreme_generator_fields_are_errors_not_crashes() {
+        let err = series(
+            r#"{"labels": {"__name__": "h"}, "histogram_generator": {"start": 0, "interval": 1000,
+                "count": 1, "buckets": [-2147483648, 2147483647], "observations": [3, 3]}}"#,
+        )
+        .unwrap_err();
+        assert!(err.contains("bucket indexes"), "{err}");
+        // A huge count sizes nothing up front (and a tiny interval ends it by overflow).
+        let err = series(
+            r#"{"labels": {"__name__": "h"}, "generator": {"type": "constant", "start": 9223372036854775000,
+                "interval": 100, "count": 4294967295}}"#,
+        )
+        .unwrap_err();
+        assert!(err.contains("overflow"), "{err}");
     }
 
     #[test]
