@@ -355,14 +355,14 @@ impl<'a> HistogramIter<'a> {
             if self.sum == STALE_NAN_BITS {
                 return Ok(());
             }
-            for (b, d) in self
-                .pos
-                .iter_mut()
-                .zip(self.pos_delta.iter_mut())
-                .chain(self.neg.iter_mut().zip(self.neg_delta.iter_mut()))
-            {
-                *d = d.wrapping_add(r.int()?);
-                *b = b.wrapping_add(*d);
+            for (buckets, deltas) in [
+                (&mut self.pos, &mut self.pos_delta),
+                (&mut self.neg, &mut self.neg_delta),
+            ] {
+                for (b, d) in buckets.iter_mut().zip(deltas.iter_mut()) {
+                    *d = d.wrapping_add(r.int()?);
+                    *b = b.wrapping_add(*d);
+                }
             }
         }
         Ok(())
