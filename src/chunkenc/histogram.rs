@@ -527,8 +527,10 @@ impl<'a> FloatHistogramIter<'a> {
             if self.sum.bits == STALE_NAN_BITS {
                 return Ok(());
             }
-            for b in self.pos.iter_mut().chain(self.neg.iter_mut()) {
-                b.read(r)?;
+            for side in [&mut self.pos, &mut self.neg] {
+                for b in side.iter_mut() {
+                    b.read(r)?;
+                }
             }
         }
         Ok(())
