@@ -262,6 +262,23 @@ impl MemSeries {
             .map(|h| h.max_time)
             .or(self.done.last().map(|c| c.max_time))
     }
+
+    /// Prometheus's ordering rules for a sample at `t`: `Ok(true)` to append it,
+    /// `Ok(false)` to ignore it (`same` says it repeats the last sample at that time), or
+    /// an error for an older sample or a different one at the same time.
+    fn accepts(&self, t: i64, same: impl FnOnce(&LastSample) -> bool) -> Result<bool, AppendError> {
+        match self.last_time() {
+            Some(last) if t < last => Err(AppendError::OutOfOrder { t, last }),
+            Some(last) if t == last => {
+                if same(&self.last) {
+                    Ok(false)
+                } else {
+                    Err(AppendError::DuplicateTimestamp(t))
+                }
+            }
+            _ => Ok(true),
+        }
+    }
 }
 
 /// Prometheus 3.x's byte target of a histogram chunk (`TargetBytesPerHistogramChunk`).
@@ -507,16 +524,8 @@ impl BlockWriter {
                 .entry(labels.clone())
                 .or_insert_with(MemSeries::new),
         };
-        if let Some(last) = s.last_time() {
-            if t < last {
-                return Err(AppendError::OutOfOrder { t, last });
-            }
-            if t == last {
-                return match s.last {
-                    LastSample::Float(b) if b == bits => Ok(()),
-                    _ => Err(AppendError::DuplicateTimestamp(t)),
-                };
-            }
+        if !s.accepts(t, |last| matches!(last, LastSample::Float(b) if *b == bits))? {
+            return Ok(());
         }
         let spc = opts.samples_per_chunk;
         // Prometheus cuts a new chunk when the open one holds another sample type, is full
@@ -612,17 +621,8 @@ impl BlockWriter {
                 .entry(labels.clone())
                 .or_insert_with(MemSeries::new),
         };
-        if let Some(last) = s.last_time() {
-            if t < last {
-                return Err(AppendError::OutOfOrder { t, last });
-            }
-            if t == last {
-                return if K::is_last(&s.last, h) {
-                    Ok(())
-                } else {
-                    Err(AppendError::DuplicateTimestamp(t))
-                };
-            }
+        if !s.accepts(t, |last| K::is_last(last, h))? {
+            return Ok(());
         }
         // The head's own cuts (`appendPreprocessor` in 2.42, `histogramsAppendPreprocessor`
         // in 3.x): a new series, another sample type, time and size.
