@@ -8,14 +8,42 @@ use crate::error::{Error, FormatError, Result};
 use crate::index::{ChunkMeta, Index};
 use crate::labels::Label;
 use crate::meta::BlockMeta;
-use crate::source::{ReadMode, Source};
-use crate::tombstones::Tombstones;
+use crate::query::postings::{union, BoxPostings, ListPostings};
+use crate::refs::{ChunkRef, SeriesRef};
+use crate::source::{FetchStats, ReadAt, ReadMode};
+use crate::storage::{BlockReader, ChunkReader, IndexReader, LabelValueIter, Select};
+use crate::tombstones::{Intervals, Tombstones};
+
+/// A block's byte source: a memory map, bytes in memory, a range cache, or anything else
+/// that implements [`ReadAt`]. Held as a trait object: one virtual call per section read
+/// costs nothing next to the parsing, and keeps `Block` one type whatever the source.
+pub type DynSource = Box<dyn ReadAt>;
 
 /// One chunk segment file.
 #[derive(Debug)]
 struct Segment {
     path: PathBuf,
-    data: Source,
+    data: DynSource,
+}
+
+/// The index of a block, with its path for errors: the block's [`IndexReader`].
+#[derive(Debug)]
+pub struct BlockIndex {
+    path: PathBuf,
+    index: Index<DynSource>,
+}
+
+impl BlockIndex {
+    fn error(&self, e: FormatError) -> Error {
+        Error::format(&self.path, e)
+    }
+}
+
+/// The chunk segments of a block: the block's [`ChunkReader`].
+#[derive(Debug)]
+pub struct BlockChunks {
+    dir: PathBuf,
+    segments: Vec<Segment>,
 }
 
 /// An open, immutable block. Nothing is written, locked or cached on disk.
@@ -24,8 +52,8 @@ pub struct Block {
     dir: PathBuf,
     meta: BlockMeta,
     meta_size: u64,
-    index: Index<Source>,
-    segments: Vec<Segment>,
+    index: BlockIndex,
+    chunks: BlockChunks,
     tombstones: Tombstones,
     tombstones_size: u64,
 }
@@ -36,11 +64,44 @@ impl Block {
         Block::open_with(dir, ReadMode::Mmap)
     }
 
-    /// Opens the block in `dir`, mapping or reading its files as `mode` says.
+    /// Opens the block in `dir`, mapping, reading or range-reading its files as `mode`
+    /// says.
     ///
     /// Checks `meta.json` (version 1), the index header and TOC, every segment header and
     /// the tombstones file. Series, postings and chunks are checked when read.
     pub fn open_with(dir: impl AsRef<Path>, mode: ReadMode) -> Result<Block> {
+        Block::open_from(dir, |path| crate::source::open(path, mode))
+    }
+
+    /// Opens the block in `dir`, getting each file's bytes (`index`, every `chunks/`
+    /// segment, `tombstones`) from `open`: the seam for byte sources other than local
+    /// files read whole. `meta.json` and the directory listing come from the file system.
+    ///
+    /// ```
+    /// use tsblock::source::{RangeCache, ReadAt};
+    /// use tsblock::{Block, Querier};
+    ///
+    /// # fn main() -> tsblock::Result<()> {
+    /// let dir = std::fs::read_dir("testdata/blocks/values")
+    ///     .unwrap()
+    ///     .map(|e| e.unwrap().path())
+    ///     .find(|p| p.join("meta.json").exists())
+    ///     .unwrap();
+    /// let block = Block::open_from(&dir, |path| {
+    ///     let file = std::fs::File::open(path).map_err(|e| tsblock::Error::io(path, e))?;
+    ///     let cache = RangeCache::new(file).map_err(|e| tsblock::Error::io(path, e))?;
+    ///     Ok(Box::new(cache) as Box<dyn ReadAt>)
+    /// })?;
+    /// assert!(block.select(&[], i64::MIN, i64::MAX)?.count() > 0);
+    /// let fetched = block.fetch_stats().expect("a range cache counts what it fetched");
+    /// assert!(fetched.bytes <= block.size());
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub fn open_from(
+        dir: impl AsRef<Path>,
+        open: impl Fn(&Path) -> Result<DynSource>,
+    ) -> Result<Block> {
         let dir = dir.as_ref().to_path_buf();
         let meta_path = dir.join("meta.json");
         let meta = BlockMeta::read(&meta_path)?;
@@ -49,7 +110,7 @@ impl Block {
             .len();
 
         let index_path = dir.join("index");
-        let index_src = Source::open(&index_path, mode)?;
+        let index_src = open(&index_path)?;
         let index = Index::new(index_src).map_err(|e| Error::format(&index_path, e))?;
 
         let chunks_dir = dir.join("chunks");
@@ -66,29 +127,40 @@ impl Block {
         let mut segments = Vec::with_capacity(names.len());
         for name in names {
             let path = chunks_dir.join(name);
-            let data = Source::open(&path, mode)?;
+            let data = open(&path)?;
             chunks::check_segment_header(&data).map_err(|e| Error::format(&path, e))?;
             segments.push(Segment { path, data });
         }
 
         let tomb_path = dir.join("tombstones");
-        let (tombstones, tombstones_size) = match std::fs::read(&tomb_path) {
-            Ok(data) => (
-                Tombstones::parse(&data).map_err(|e| Error::format(&tomb_path, e))?,
-                data.len() as u64,
-            ),
+        let (tombstones, tombstones_size) = match std::fs::symlink_metadata(&tomb_path) {
+            Ok(_) => {
+                let src = open(&tomb_path)?;
+                let len = usize::try_from(src.size()).unwrap_or(usize::MAX);
+                let data = src.read_at(0, len).map_err(|e| Error::io(&tomb_path, e))?;
+                (
+                    Tombstones::parse(data).map_err(|e| Error::format(&tomb_path, e))?,
+                    data.len() as u64,
+                )
+            }
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => (Tombstones::default(), 0),
             Err(e) => return Err(Error::io(&tomb_path, e)),
         };
 
         Ok(Block {
-            dir,
             meta,
             meta_size,
-            index,
-            segments,
+            index: BlockIndex {
+                path: index_path,
+                index,
+            },
+            chunks: BlockChunks {
+                dir: chunks_dir,
+                segments,
+            },
             tombstones,
             tombstones_size,
+            dir,
         })
     }
 
@@ -103,8 +175,8 @@ impl Block {
     }
 
     /// The index.
-    pub fn index(&self) -> &Index<Source> {
-        &self.index
+    pub fn index(&self) -> &Index<DynSource> {
+        &self.index.index
     }
 
     /// The tombstones (empty if the file is absent).
@@ -115,56 +187,42 @@ impl Block {
     /// Size on disk as Prometheus counts it: meta.json + index + chunk segments + tombstones.
     pub fn size(&self) -> u64 {
         self.meta_size
-            + self.index.bytes().len() as u64
+            + self.index.index.len()
             + self
+                .chunks
                 .segments
                 .iter()
-                .map(|s| s.data.len() as u64)
+                .map(|s| s.data.size())
                 .sum::<u64>()
             + self.tombstones_size
     }
 
     /// Number of chunk segment files.
     pub fn num_segments(&self) -> usize {
-        self.segments.len()
+        self.chunks.segments.len()
     }
 
-    fn index_error(&self, e: FormatError) -> Error {
-        Error::format(self.dir.join("index"), e)
+    /// What ranged sources (see [`Block::open_from`], [`ReadMode::Ranged`]) have fetched
+    /// from the index and the chunk segments; `None` when no source fetches on demand.
+    pub fn fetch_stats(&self) -> Option<FetchStats> {
+        std::iter::once(self.index.index.source())
+            .chain(self.chunks.segments.iter().map(|s| &s.data))
+            .filter_map(|s| s.stats())
+            .reduce(|a, b| a + b)
     }
 
     /// The chunk a reference points at, CRC-checked.
-    pub fn chunk(&self, chunk_ref: u64) -> Result<Chunk<'_>> {
-        let (seg, off) = chunks::split_ref(chunk_ref);
-        let segment = self.segments.get(seg).ok_or_else(|| {
-            Error::format(
-                self.dir.join("chunks"),
-                FormatError::new(
-                    crate::error::Section::Chunk,
-                    off,
-                    crate::error::FormatErrorKind::BadChunkRef(chunk_ref),
-                ),
-            )
-        })?;
-        chunks::read_chunk(&segment.data, off).map_err(|e| Error::format(&segment.path, e))
-    }
-
-    /// Turns an error inside a chunk's data (offset relative to the data) into one that
-    /// names the segment file and the absolute offset.
-    pub(crate) fn chunk_data_error(&self, chunk_ref: u64, mut e: FormatError) -> Error {
-        let (seg, off) = chunks::split_ref(chunk_ref);
-        match self.segments.get(seg) {
-            Some(s) => {
-                e.offset += chunks::data_offset(&s.data, off);
-                Error::format(&s.path, e)
-            }
-            None => Error::format(self.dir.join("chunks"), e),
-        }
+    pub fn chunk(&self, chunk_ref: ChunkRef) -> Result<Chunk<'_>> {
+        self.chunks.chunk_at(chunk_ref)
     }
 
     /// All series of the block in label order, with their chunk metas.
     pub fn series(&self) -> Result<BlockSeries<'_>> {
-        let postings = self.index.all_postings().map_err(|e| self.index_error(e))?;
+        let postings = self
+            .index
+            .index
+            .all_postings()
+            .map_err(|e| self.index.error(e))?;
         Ok(BlockSeries {
             block: self,
             postings,
@@ -174,30 +232,31 @@ impl Block {
     /// Decodes one series by its reference.
     pub fn read_series<'a>(
         &'a self,
-        id: u64,
+        id: SeriesRef,
         labels: &mut Vec<Label<'a>>,
         chunks: &mut Vec<ChunkMeta>,
     ) -> Result<()> {
-        self.index
-            .series(id, labels, chunks)
-            .map_err(|e| self.index_error(e))
+        self.index.series(id, labels, chunks)
     }
 
     /// Checks what Prometheus checks when it opens a block and this reader defers: see
     /// [`Index::check_tables`].
     pub fn check_tables(&self) -> Result<()> {
-        self.index.check_tables().map_err(|e| self.index_error(e))
+        self.index
+            .index
+            .check_tables()
+            .map_err(|e| self.index.error(e))
     }
 
     /// Checks everything: the index ([`Index::verify`]), then every chunk of every series
     /// (bounds, CRC, and a full decode of XOR and histogram chunks).
     pub fn verify(&self) -> Result<()> {
-        self.index.verify().map_err(|e| self.index_error(e))?;
+        self.index.index.verify().map_err(|e| self.index.error(e))?;
         for s in self.series()? {
             let s = s?;
             for c in &s.chunks {
                 let chunk = self.chunk(c.chunk_ref)?;
-                let err = |e| self.chunk_data_error(c.chunk_ref, e);
+                let err = |e| self.chunks.chunk_data_error(c, e);
                 match chunk.encoding {
                     Encoding::Xor => {
                         for r in XorIter::new(chunk.data).map_err(err)? {
@@ -227,7 +286,7 @@ impl Block {
 #[derive(Debug, Clone)]
 pub struct BlockSeriesEntry<'a> {
     /// Series reference (postings entry).
-    pub id: u64,
+    pub id: SeriesRef,
     /// Labels, sorted by name.
     pub labels: Vec<Label<'a>>,
     /// Chunks in time order.
@@ -245,7 +304,7 @@ impl<'a> Iterator for BlockSeries<'a> {
     type Item = Result<BlockSeriesEntry<'a>>;
 
     fn next(&mut self) -> Option<Self::Item> {
-        let id = self.postings.next()?;
+        let id = SeriesRef(self.postings.next()?);
         let mut labels = Vec::new();
         let mut chunks = Vec::new();
         Some(
@@ -253,5 +312,122 @@ impl<'a> Iterator for BlockSeries<'a> {
                 .read_series(id, &mut labels, &mut chunks)
                 .map(|()| BlockSeriesEntry { id, labels, chunks }),
         )
+    }
+}
+
+impl BlockChunks {
+    fn chunk_at(&self, chunk_ref: ChunkRef) -> Result<Chunk<'_>> {
+        let (seg, off) = chunks::split_ref(chunk_ref);
+        let segment = self.segments.get(seg).ok_or_else(|| {
+            Error::format(
+                &self.dir,
+                FormatError::new(
+                    crate::error::Section::Chunk,
+                    off,
+                    crate::error::FormatErrorKind::BadChunkRef(chunk_ref.0),
+                ),
+            )
+        })?;
+        chunks::read_chunk(&segment.data, off).map_err(|e| Error::format(&segment.path, e))
+    }
+}
+
+impl ChunkReader for BlockChunks {
+    fn chunk(&self, meta: &ChunkMeta) -> Result<Chunk<'_>> {
+        self.chunk_at(meta.chunk_ref)
+    }
+
+    /// Names the segment file and the absolute offset.
+    fn chunk_data_error(&self, meta: &ChunkMeta, mut e: FormatError) -> Error {
+        let (seg, off) = chunks::split_ref(meta.chunk_ref);
+        match self.segments.get(seg) {
+            Some(s) => {
+                e.offset += chunks::data_offset(&s.data, off);
+                Error::format(&s.path, e)
+            }
+            None => Error::format(&self.dir, e),
+        }
+    }
+}
+
+impl IndexReader for BlockIndex {
+    fn label_names(&self) -> Result<Vec<&[u8]>> {
+        self.index.label_names().map_err(|e| self.error(e))
+    }
+
+    fn label_values_from<'a>(&'a self, name: &[u8], from: &[u8]) -> Result<LabelValueIter<'a>> {
+        let values = self
+            .index
+            .label_values_from(name, from)
+            .map_err(|e| self.error(e))?;
+        Ok(Box::new(values.map(move |v| {
+            v.map(|v| v.value).map_err(|e| self.error(e))
+        })))
+    }
+
+    fn postings(&self, name: &[u8], value: &[u8]) -> Result<BoxPostings<'_>> {
+        let list = self
+            .index
+            .postings(name, value)
+            .map_err(|e| self.error(e))?;
+        Ok(Box::new(ListPostings::new(list)))
+    }
+
+    /// Walks the postings offset table once: each value read brings the offset of its
+    /// list, so no value is looked up twice.
+    fn postings_for_values<'a>(
+        &'a self,
+        name: &[u8],
+        from: &[u8],
+        select: &mut dyn FnMut(&[u8]) -> Select,
+    ) -> Result<BoxPostings<'a>> {
+        let mut offsets = Vec::new();
+        for lv in self
+            .index
+            .label_values_from(name, from)
+            .map_err(|e| self.error(e))?
+        {
+            let lv = lv.map_err(|e| self.error(e))?;
+            match select(lv.value) {
+                Select::Take => offsets.push(lv.postings_offset),
+                Select::Skip => {}
+                Select::Stop => break,
+            }
+        }
+        let mut lists: Vec<BoxPostings<'a>> = Vec::with_capacity(offsets.len());
+        for off in offsets {
+            let list = self.index.postings_at(off).map_err(|e| self.error(e))?;
+            lists.push(Box::new(ListPostings::new(list)));
+        }
+        Ok(union(lists))
+    }
+
+    fn series<'a>(
+        &'a self,
+        r: SeriesRef,
+        labels: &mut Vec<Label<'a>>,
+        chunks: &mut Vec<ChunkMeta>,
+    ) -> Result<()> {
+        self.index
+            .series(r.0, labels, chunks)
+            .map_err(|e| self.error(e))
+    }
+}
+
+impl BlockReader for Block {
+    fn index_reader(&self) -> &dyn IndexReader {
+        &self.index
+    }
+
+    fn chunk_reader(&self) -> &dyn ChunkReader {
+        &self.chunks
+    }
+
+    fn deleted(&self, r: SeriesRef) -> Option<&Intervals> {
+        self.tombstones.get(r.0)
+    }
+
+    fn time_range(&self) -> (i64, i64) {
+        (self.meta.min_time, self.meta.max_time)
     }
 }

@@ -8,6 +8,7 @@
 use byteorder::{BigEndian, ByteOrder};
 
 use crate::error::{FormatError, FormatErrorKind, Section};
+use crate::source::ReadAt;
 
 /// CRC-32 Castagnoli, as used by every TSDB checksum.
 #[inline]
@@ -290,39 +291,115 @@ pub fn decode_uvarint(buf: &[u8]) -> Result<(u64, usize), UvarintError> {
     }
 }
 
+/// `len` bytes at `offset` of `src`, which must lie below `limit` (the end of the region the
+/// section belongs to, e.g. the index without its TOC). Out of bounds is a
+/// [`FormatErrorKind::Truncated`] at `offset`; a failed fetch is a [`FormatErrorKind::Io`].
+#[inline]
+pub fn read_at<S: ReadAt + ?Sized>(
+    src: &S,
+    limit: u64,
+    offset: u64,
+    len: usize,
+    section: Section,
+) -> Result<&[u8], FormatError> {
+    let limit = limit.min(src.size());
+    if offset.checked_add(len as u64).is_none_or(|end| end > limit) {
+        return Err(FormatError::new(
+            section,
+            offset,
+            FormatErrorKind::Truncated {
+                needed: len as u64,
+                available: limit.saturating_sub(offset),
+            },
+        ));
+    }
+    src.read_at(offset, len)
+        .map_err(|e| FormatError::new(section, offset, FormatErrorKind::Io(e.into())))
+}
+
 /// Reads the `len <4b> | body | CRC32C <4b>` envelope at `offset` of `file` and returns the
 /// body (and its absolute offset) after checking bounds and the checksum.
-pub fn checked_section(
-    file: &[u8],
+pub fn checked_section<S: ReadAt + ?Sized>(
+    file: &S,
     offset: u64,
     section: Section,
 ) -> Result<(&[u8], u64), FormatError> {
-    let (body, body_off, stored) = section_parts(file, offset, section)?;
+    checked_section_below(file, file.size(), offset, section)
+}
+
+/// [`checked_section`] for a section that must end at or before `limit`.
+pub fn checked_section_below<S: ReadAt + ?Sized>(
+    file: &S,
+    limit: u64,
+    offset: u64,
+    section: Section,
+) -> Result<(&[u8], u64), FormatError> {
+    let (body, body_off, stored) = section_parts_below(file, limit, offset, section)?;
     check_crc(body, stored, section, offset)?;
     Ok((body, body_off))
 }
 
 /// Like [`checked_section`] but leaves the checksum to the caller: returns the body, its
 /// offset and the stored CRC.
-pub fn section_parts(
-    file: &[u8],
+pub fn section_parts<S: ReadAt + ?Sized>(
+    file: &S,
     offset: u64,
     section: Section,
 ) -> Result<(&[u8], u64, u32), FormatError> {
-    let start = usize::try_from(offset).unwrap_or(usize::MAX);
-    let mut c = Cursor::new(file, 0, section);
-    c.seek(start).map_err(|_| {
-        FormatError::new(
+    section_parts_below(file, file.size(), offset, section)
+}
+
+/// Reads the 4-byte length of the envelope at `offset` and checks that the whole envelope
+/// (`len`, body, CRC) ends at or before `limit`, without reading it: the body's length.
+pub fn section_len<S: ReadAt + ?Sized>(
+    file: &S,
+    limit: u64,
+    offset: u64,
+    section: Section,
+) -> Result<usize, FormatError> {
+    let limit = limit.min(file.size());
+    if offset > limit {
+        return Err(FormatError::new(
             section,
             offset,
             FormatErrorKind::Invalid("offset past end of file"),
-        )
-    })?;
-    let len = c.be_u32()? as usize;
-    let body_off = c.offset();
-    let body = c.bytes(len)?;
-    let stored = c.be_u32()?;
-    Ok((body, body_off, stored))
+        ));
+    }
+    let head = read_at(file, limit, offset, 4, section)?;
+    let len = <[u8; 4]>::try_from(head).map_or(0, u32::from_be_bytes);
+    let available = limit - offset - 4;
+    let truncated = |at: u64, needed: u64, available: u64| {
+        Err(FormatError::new(
+            section,
+            at,
+            FormatErrorKind::Truncated { needed, available },
+        ))
+    };
+    if u64::from(len) > available {
+        return truncated(offset + 4, u64::from(len), available);
+    }
+    if u64::from(len) + 4 > available {
+        return truncated(offset + 4 + u64::from(len), 4, available - u64::from(len));
+    }
+    Ok(len as usize)
+}
+
+/// [`section_parts`] for a section that must end at or before `limit`: reads the length,
+/// then the whole envelope in one read.
+pub fn section_parts_below<S: ReadAt + ?Sized>(
+    file: &S,
+    limit: u64,
+    offset: u64,
+    section: Section,
+) -> Result<(&[u8], u64, u32), FormatError> {
+    let len = section_len(file, limit, offset, section)?;
+    let whole = read_at(file, limit, offset, len + 8, section)?;
+    let body = whole.get(4..4 + len).unwrap_or_default();
+    let stored = whole
+        .get(4 + len..)
+        .and_then(|b| <[u8; 4]>::try_from(b).ok())
+        .map_or(0, u32::from_be_bytes);
+    Ok((body, offset + 4, stored))
 }
 
 #[cfg(test)]

@@ -12,6 +12,8 @@ use std::path::{Path, PathBuf};
 use crate::bytes::{check_crc, decode_uvarint, UvarintError};
 use crate::chunkenc::{Chunk, Encoding};
 use crate::error::{FormatError, FormatErrorKind, Section};
+use crate::refs::ChunkRef;
+use crate::source::ReadAt;
 
 /// Magic number at the start of every block chunk segment.
 pub const SEGMENT_MAGIC: u32 = 0x85BD_40DD;
@@ -21,57 +23,69 @@ pub const SEGMENT_HEADER_LEN: usize = 8;
 const MAX_CHUNK_LEN_BYTES: usize = 5;
 
 /// Checks a segment file's header.
-pub fn check_segment_header(data: &[u8]) -> Result<(), FormatError> {
-    let mut c = crate::bytes::Cursor::new(data, 0, Section::SegmentHeader);
+pub fn check_segment_header<S: ReadAt + ?Sized>(data: &S) -> Result<(), FormatError> {
+    let head = crate::bytes::read_at(
+        data,
+        data.size(),
+        0,
+        SEGMENT_HEADER_LEN.min(data.size() as usize),
+        Section::SegmentHeader,
+    )?;
+    let mut c = crate::bytes::Cursor::new(head, 0, Section::SegmentHeader);
     c.magic(SEGMENT_MAGIC)?;
     c.version(|v| v == 1)?;
     c.skip(3)?;
     Ok(())
 }
 
-/// Splits a chunk reference into (segment index, offset).
+/// Splits a block chunk reference into (segment index, offset).
 #[inline]
-pub fn split_ref(chunk_ref: u64) -> (usize, u64) {
-    ((chunk_ref >> 32) as usize, chunk_ref & 0xffff_ffff)
+pub fn split_ref(chunk_ref: ChunkRef) -> (usize, u64) {
+    (chunk_ref.segment(), chunk_ref.offset())
 }
 
-/// Reads the chunk at `offset` of one segment's bytes, checking bounds and its CRC.
+/// Reads the chunk at `offset` of one segment, checking bounds and its CRC: first a
+/// window for the length prefix, then the whole chunk in one read.
 ///
 /// Errors carry the segment-relative offset of the chunk (`Section::Chunk`).
-pub fn read_chunk(segment: &[u8], offset: u64) -> Result<Chunk<'_>, FormatError> {
+pub fn read_chunk<S: ReadAt + ?Sized>(segment: &S, offset: u64) -> Result<Chunk<'_>, FormatError> {
     let err = |kind| FormatError::new(Section::Chunk, offset, kind);
-    let start = usize::try_from(offset)
-        .ok()
-        .filter(|&o| o >= SEGMENT_HEADER_LEN && o < segment.len())
-        .ok_or_else(|| err(FormatErrorKind::Invalid("chunk offset outside the segment")))?;
-    let rest = segment.get(start..).unwrap_or_default();
-    let window = rest
-        .get(..MAX_CHUNK_LEN_BYTES.min(rest.len()))
-        .unwrap_or_default();
+    let size = segment.size();
+    if offset < SEGMENT_HEADER_LEN as u64 || offset >= size {
+        return Err(err(FormatErrorKind::Invalid(
+            "chunk offset outside the segment",
+        )));
+    }
+    let rest = size - offset;
+    let window_len = (MAX_CHUNK_LEN_BYTES as u64).min(rest) as usize;
+    let window = crate::bytes::read_at(segment, size, offset, window_len, Section::Chunk)?;
     let (len, n) = match decode_uvarint(window) {
         Ok((len, n)) => (len, n),
-        Err(UvarintError::Truncated) if rest.len() < MAX_CHUNK_LEN_BYTES => {
+        Err(UvarintError::Truncated) if rest < MAX_CHUNK_LEN_BYTES as u64 => {
             return Err(err(FormatErrorKind::Truncated {
                 needed: MAX_CHUNK_LEN_BYTES as u64,
-                available: rest.len() as u64,
+                available: rest,
             }))
         }
         Err(_) => return Err(err(FormatErrorKind::VarintOverflow(35))),
     };
-    // encoding byte + data + CRC.
+    // length prefix + encoding byte + data + CRC.
     let total = usize::try_from(len)
         .ok()
         .and_then(|l| l.checked_add(n + 1 + 4))
-        .filter(|&t| t <= rest.len())
+        .filter(|&t| t as u64 <= rest)
         .ok_or_else(|| {
             err(FormatErrorKind::Truncated {
                 needed: len.saturating_add(n as u64 + 5),
-                available: rest.len() as u64,
+                available: rest,
             })
         })?;
-    let covered = rest.get(n..total - 4).unwrap_or_default();
-    let stored_bytes = rest.get(total - 4..total).unwrap_or_default();
-    let stored = u32::from_be_bytes(<[u8; 4]>::try_from(stored_bytes).unwrap_or_default());
+    let whole = crate::bytes::read_at(segment, size, offset, total, Section::Chunk)?;
+    let covered = whole.get(n..total - 4).unwrap_or_default();
+    let stored = whole
+        .get(total - 4..)
+        .and_then(|b| <[u8; 4]>::try_from(b).ok())
+        .map_or(0, u32::from_be_bytes);
     check_crc(covered, stored, Section::Chunk, offset)?;
     let (&enc, data) = covered
         .split_first()
@@ -83,11 +97,12 @@ pub fn read_chunk(segment: &[u8], offset: u64) -> Result<Chunk<'_>, FormatError>
 }
 
 /// Offset of a chunk's data inside its segment (for error reporting).
-pub fn data_offset(segment: &[u8], offset: u64) -> u64 {
-    let start = usize::try_from(offset).unwrap_or(usize::MAX);
+pub fn data_offset<S: ReadAt + ?Sized>(segment: &S, offset: u64) -> u64 {
+    let window = (MAX_CHUNK_LEN_BYTES as u64).min(segment.size().saturating_sub(offset)) as usize;
     let n = segment
-        .get(start..)
-        .and_then(|r| decode_uvarint(r.get(..MAX_CHUNK_LEN_BYTES.min(r.len()))?).ok())
+        .read_at(offset, window)
+        .ok()
+        .and_then(|w| decode_uvarint(w).ok())
         .map_or(0, |(_, n)| n);
     offset + n as u64 + 1
 }
@@ -152,7 +167,7 @@ impl SegmentWriter {
     pub fn write_series(
         &mut self,
         chunks: &[(Encoding, &[u8])],
-        refs: &mut Vec<u64>,
+        refs: &mut Vec<ChunkRef>,
     ) -> io::Result<()> {
         let size = |data: &[u8]| MAX_LEN_FIELD + 1 + data.len() as u64 + 4;
         // Split into batches that fit a segment; the first may join the current segment.
@@ -189,7 +204,7 @@ impl SegmentWriter {
                 if self.n > u64::from(u32::MAX) {
                     return Err(io::Error::other("chunk segment beyond 4 GiB"));
                 }
-                refs.push(self.seq << 32 | self.n);
+                refs.push(ChunkRef(self.seq << 32 | self.n));
                 let mut head = Vec::with_capacity(6);
                 crate::bytes::put_uvarint(&mut head, data.len() as u64);
                 head.push(enc.byte());
@@ -225,12 +240,12 @@ mod tests {
 
     #[test]
     fn reads_a_real_segment() {
-        check_segment_header(&SEGMENT).unwrap();
-        let c = read_chunk(&SEGMENT, 8).unwrap();
+        check_segment_header(&SEGMENT[..]).unwrap();
+        let c = read_chunk(&SEGMENT[..], 8).unwrap();
         assert_eq!(c.encoding, Encoding::Xor);
         assert_eq!(c.data.len(), 15);
         assert_eq!(c.num_samples(), Some(1));
-        assert_eq!(data_offset(&SEGMENT, 8), 10);
+        assert_eq!(data_offset(&SEGMENT[..], 8), 10);
     }
 
     #[test]
@@ -244,11 +259,11 @@ mod tests {
             let mut s = SEGMENT;
             s[i] ^= 0x10;
             assert!(
-                check_segment_header(&s).is_err() || read_chunk(&s, 8).is_err(),
+                check_segment_header(&s[..]).is_err() || read_chunk(&s[..], 8).is_err(),
                 "{i}"
             );
         }
-        assert!(read_chunk(&SEGMENT, 0).is_err());
-        assert!(read_chunk(&SEGMENT, 1 << 40).is_err());
+        assert!(read_chunk(&SEGMENT[..], 0).is_err());
+        assert!(read_chunk(&SEGMENT[..], 1 << 40).is_err());
     }
 }

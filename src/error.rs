@@ -100,11 +100,33 @@ pub enum FormatErrorKind {
     /// Any other broken invariant, described.
     #[error("{0}")]
     Invalid(&'static str),
+    /// Fetching the bytes failed (a ranged source's I/O error, see
+    /// [`ReadAt`](crate::source::ReadAt)); the OS error is the [`FormatError`]'s source.
+    #[error("reading the bytes failed")]
+    Io(IoCause),
+}
+
+/// An I/O error inside a [`FormatErrorKind`], shared so the kind stays `Clone`. Two causes
+/// are equal only when they are the same error.
+#[derive(Debug, Clone)]
+pub struct IoCause(pub std::sync::Arc<io::Error>);
+
+impl PartialEq for IoCause {
+    fn eq(&self, other: &Self) -> bool {
+        std::sync::Arc::ptr_eq(&self.0, &other.0)
+    }
+}
+
+impl Eq for IoCause {}
+
+impl From<io::Error> for IoCause {
+    fn from(e: io::Error) -> Self {
+        IoCause(std::sync::Arc::new(e))
+    }
 }
 
 /// A malformed, truncated or unsupported piece of a TSDB file.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("{section} at offset {offset}: {kind}")]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct FormatError {
     /// Section of the file.
     pub section: Section,
@@ -112,6 +134,25 @@ pub struct FormatError {
     pub offset: u64,
     /// What is wrong.
     pub kind: FormatErrorKind,
+}
+
+impl fmt::Display for FormatError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "{} at offset {}: {}",
+            self.section, self.offset, self.kind
+        )
+    }
+}
+
+impl std::error::Error for FormatError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match &self.kind {
+            FormatErrorKind::Io(c) => Some(&*c.0),
+            _ => None,
+        }
+    }
 }
 
 impl FormatError {
@@ -164,6 +205,13 @@ pub enum Error {
         /// The version found.
         version: i64,
     },
+    /// The data of a chunk held in memory (no file to name) does not decode.
+    #[error("chunk data in memory: {source}")]
+    Decode {
+        /// Section, offset inside the chunk data, and cause.
+        #[source]
+        source: FormatError,
+    },
     /// The path is neither a block directory nor a data directory.
     #[error("{}: {what}", path.display())]
     NotFound {
@@ -190,14 +238,16 @@ impl Error {
         )
     }
 
-    pub(crate) fn io(path: impl Into<PathBuf>, source: io::Error) -> Self {
+    /// An I/O error on `path`.
+    pub fn io(path: impl Into<PathBuf>, source: io::Error) -> Self {
         Error::Io {
             path: path.into(),
             source,
         }
     }
 
-    pub(crate) fn format(path: impl Into<PathBuf>, source: FormatError) -> Self {
+    /// A format error in the file `path`.
+    pub fn format(path: impl Into<PathBuf>, source: FormatError) -> Self {
         Error::Format {
             path: path.into(),
             source,

@@ -32,6 +32,7 @@
 //! driven by [`writer::BlockWriter`], which builds a whole block the way Prometheus's head
 //! does. [`promtool`] renders what `promtool tsdb list`/`dump` print.
 #![deny(missing_docs)]
+#![deny(unsafe_code)]
 
 pub mod block;
 pub mod bytes;
@@ -46,7 +47,9 @@ pub mod labels;
 pub mod meta;
 pub mod promtool;
 pub mod query;
+pub mod refs;
 pub mod source;
+pub mod storage;
 pub mod tombstones;
 pub mod ulid;
 pub mod writer;
@@ -57,7 +60,8 @@ pub use error::{Error, FormatError, FormatErrorKind, Result, Section};
 pub use labels::Label;
 pub use meta::BlockMeta;
 pub use query::Querier;
-pub use source::ReadMode;
+pub use refs::{ChunkRef, SeriesRef};
+pub use source::{ReadAt, ReadMode};
 
 /// The README's examples, compiled and run as doctests.
 #[cfg(doctest)]

@@ -1,24 +1,188 @@
-//! The bytes of one file: memory-mapped or read into memory.
+//! Byte sources: where a file's bytes come from.
 //!
-//! This is the only module with `unsafe`.
+//! Every section parser reads through one trait, [`ReadAt`]: "`len` bytes at absolute
+//! offset `offset`, borrowed for as long as the source lives". A memory map, a `Vec<u8>` or
+//! a `&[u8]` lend a sub-slice of what they hold; a [`RangeCache`] over any
+//! `std::io::Read + Seek` fetches the range on first use, keeps it, and lends it from then
+//! on, so a query touches only the ranges it needs (index TOC, the two tables, then series
+//! entries, postings lists and chunks). This is gimli `object`'s `ReadRef`/`ReadCache`
+//! design, and it lets labels and chunk data borrow from the source whatever the source is.
+//!
+//! This is the only module with `unsafe`: mapping a file (see [`Source::open`]) and
+//! lending cached ranges past the cache's lock (see [`RangeCache`]).
+#![allow(unsafe_code)]
 
+use std::collections::BTreeMap;
+use std::fmt;
 use std::fs::File;
+use std::io::{self, Read, Seek, SeekFrom};
 use std::ops::Deref;
 use std::path::Path;
+use std::ptr::NonNull;
+use std::sync::Mutex;
 
 use crate::error::{Error, Result};
 
+/// Bytes readable at absolute offsets, lent for as long as the source lives.
+///
+/// Implementations check bounds: a range past [`ReadAt::size`] is an
+/// [`io::ErrorKind::UnexpectedEof`] error, never a panic. The parsers above check offsets
+/// against `size()` first, so that error only reaches a user when a file shrinks under a
+/// ranged reader.
+///
+/// ```
+/// use tsblock::source::{RangeCache, ReadAt};
+///
+/// let bytes: Vec<u8> = (0..=255).collect();
+/// assert_eq!(bytes.read_at(10, 3).unwrap(), &[10, 11, 12]);
+///
+/// // The same bytes behind a reader that fetches ranges on demand.
+/// let cache = RangeCache::new(std::io::Cursor::new(bytes)).unwrap();
+/// assert_eq!(cache.read_at(250, 6).unwrap(), &[250, 251, 252, 253, 254, 255]);
+/// assert!(cache.read_at(250, 7).is_err());
+/// assert_eq!(cache.stats().unwrap().fetches, 1);
+/// ```
+pub trait ReadAt: fmt::Debug + Send + Sync {
+    /// Length of the file in bytes.
+    fn size(&self) -> u64;
+
+    /// `len` bytes at `offset`.
+    fn read_at(&self, offset: u64, len: usize) -> io::Result<&[u8]>;
+
+    /// What a fetching source has fetched so far; `None` for sources that hold every
+    /// byte already.
+    fn stats(&self) -> Option<FetchStats> {
+        None
+    }
+}
+
+/// Counters of a source that fetches ranges on demand.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct FetchStats {
+    /// Ranges fetched from the underlying reader.
+    pub fetches: u64,
+    /// Bytes fetched (what the cache holds).
+    pub bytes: u64,
+}
+
+impl std::ops::Add for FetchStats {
+    type Output = FetchStats;
+    fn add(self, o: FetchStats) -> FetchStats {
+        FetchStats {
+            fetches: self.fetches + o.fetches,
+            bytes: self.bytes + o.bytes,
+        }
+    }
+}
+
+fn out_of_bounds(offset: u64, len: usize, size: u64) -> io::Error {
+    io::Error::new(
+        io::ErrorKind::UnexpectedEof,
+        format!("range {offset}+{len} past the end ({size} bytes)"),
+    )
+}
+
+/// Lends `len` bytes at `offset` of an in-memory slice.
+#[inline]
+fn slice_at(s: &[u8], offset: u64, len: usize) -> io::Result<&[u8]> {
+    usize::try_from(offset)
+        .ok()
+        .and_then(|o| Some(o..o.checked_add(len)?))
+        .and_then(|r| s.get(r))
+        .ok_or_else(|| out_of_bounds(offset, len, s.len() as u64))
+}
+
+impl ReadAt for [u8] {
+    #[inline]
+    fn size(&self) -> u64 {
+        <[u8]>::len(self) as u64
+    }
+    #[inline]
+    fn read_at(&self, offset: u64, len: usize) -> io::Result<&[u8]> {
+        slice_at(self, offset, len)
+    }
+}
+
+impl ReadAt for Vec<u8> {
+    #[inline]
+    fn size(&self) -> u64 {
+        <[u8]>::len(self) as u64
+    }
+    #[inline]
+    fn read_at(&self, offset: u64, len: usize) -> io::Result<&[u8]> {
+        slice_at(self, offset, len)
+    }
+}
+
+impl ReadAt for memmap2::Mmap {
+    #[inline]
+    fn size(&self) -> u64 {
+        <[u8]>::len(self) as u64
+    }
+    #[inline]
+    fn read_at(&self, offset: u64, len: usize) -> io::Result<&[u8]> {
+        slice_at(self, offset, len)
+    }
+}
+
+impl<T: ReadAt + ?Sized> ReadAt for &T {
+    #[inline]
+    fn size(&self) -> u64 {
+        (**self).size()
+    }
+    #[inline]
+    fn read_at(&self, offset: u64, len: usize) -> io::Result<&[u8]> {
+        (**self).read_at(offset, len)
+    }
+    fn stats(&self) -> Option<FetchStats> {
+        (**self).stats()
+    }
+}
+
+impl<T: ReadAt + ?Sized> ReadAt for Box<T> {
+    #[inline]
+    fn size(&self) -> u64 {
+        (**self).size()
+    }
+    #[inline]
+    fn read_at(&self, offset: u64, len: usize) -> io::Result<&[u8]> {
+        (**self).read_at(offset, len)
+    }
+    fn stats(&self) -> Option<FetchStats> {
+        (**self).stats()
+    }
+}
+
+impl<T: ReadAt + ?Sized> ReadAt for std::sync::Arc<T> {
+    #[inline]
+    fn size(&self) -> u64 {
+        (**self).size()
+    }
+    #[inline]
+    fn read_at(&self, offset: u64, len: usize) -> io::Result<&[u8]> {
+        (**self).read_at(offset, len)
+    }
+    fn stats(&self) -> Option<FetchStats> {
+        (**self).stats()
+    }
+}
+
 /// How files are brought into memory.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[non_exhaustive]
 pub enum ReadMode {
     /// Read-only shared memory maps (the default): pages are loaded on demand.
     #[default]
     Mmap,
     /// `read(2)` each file into an owned buffer: safe on files that may change while open.
     Read,
+    /// Fetch only the byte ranges a query touches, with positioned reads through a
+    /// [`RangeCache`] (for files on network file systems, or to measure what a query
+    /// reads); fetched ranges stay cached while the block is open.
+    Ranged,
 }
 
-/// The immutable bytes of one file.
+/// The bytes of one file, held whole: memory-mapped or read into memory.
 #[derive(Debug)]
 pub enum Source {
     /// A read-only memory map of the whole file.
@@ -28,10 +192,11 @@ pub enum Source {
 }
 
 impl Source {
-    /// Opens `path` with the given mode.
+    /// Maps or reads `path` whole. [`ReadMode::Ranged`] is [`open`]'s business; here it
+    /// reads the file like [`ReadMode::Read`].
     pub fn open(path: &Path, mode: ReadMode) -> Result<Source> {
         match mode {
-            ReadMode::Read => std::fs::read(path)
+            ReadMode::Read | ReadMode::Ranged => std::fs::read(path)
                 .map(Source::Owned)
                 .map_err(|e| Error::io(path, e)),
             ReadMode::Mmap => {
@@ -49,12 +214,23 @@ impl Source {
                 // process truncating or rewriting a file in place (or an I/O error on a network
                 // file system) makes a later access to the missing pages raise SIGBUS and the
                 // process dies; data races on rewritten bytes are undefined behaviour. Callers
-                // who cannot trust the directory use `ReadMode::Read`.
+                // who cannot trust the directory use `ReadMode::Read` or `ReadMode::Ranged`.
                 let map = unsafe { memmap2::Mmap::map(&file) }.map_err(|e| Error::io(path, e))?;
                 Ok(Source::Mapped(map))
             }
         }
     }
+}
+
+/// Opens `path` as a byte source of the given mode.
+pub fn open(path: &Path, mode: ReadMode) -> Result<Box<dyn ReadAt>> {
+    Ok(match mode {
+        ReadMode::Ranged => {
+            let file = File::open(path).map_err(|e| Error::io(path, e))?;
+            Box::new(RangeCache::new(file).map_err(|e| Error::io(path, e))?)
+        }
+        _ => Box::new(Source::open(path, mode)?),
+    })
 }
 
 impl Deref for Source {
@@ -73,5 +249,234 @@ impl AsRef<[u8]> for Source {
     #[inline]
     fn as_ref(&self) -> &[u8] {
         self
+    }
+}
+
+impl ReadAt for Source {
+    #[inline]
+    fn size(&self) -> u64 {
+        <[u8]>::len(self) as u64
+    }
+    #[inline]
+    fn read_at(&self, offset: u64, len: usize) -> io::Result<&[u8]> {
+        slice_at(self, offset, len)
+    }
+}
+
+/// A fetched range: a heap buffer that is never moved, written or freed until the cache
+/// is dropped. Held as a raw pointer (not a `Box`) so that moving the record inside the
+/// map does not assert uniqueness over bytes that are lent out.
+struct Buf {
+    ptr: NonNull<u8>,
+    len: usize,
+}
+
+impl Buf {
+    fn new(bytes: Vec<u8>) -> Buf {
+        let b: Box<[u8]> = bytes.into_boxed_slice();
+        let len = <[u8]>::len(&b);
+        let raw: *mut [u8] = Box::into_raw(b);
+        // A pointer from Box::into_raw is never null (dangling but non-null when empty).
+        let ptr = NonNull::new(raw.cast::<u8>()).unwrap_or(NonNull::dangling());
+        Buf { ptr, len }
+    }
+
+    /// The bytes, for as long as `self` is not dropped.
+    fn bytes(&self) -> &[u8] {
+        // SAFETY: ptr/len come from a live `Box<[u8]>` turned into a raw pointer in `new`
+        // and only freed in `drop`; nothing writes through it.
+        unsafe { std::slice::from_raw_parts(self.ptr.as_ptr(), self.len) }
+    }
+}
+
+impl Drop for Buf {
+    fn drop(&mut self) {
+        let raw = std::ptr::slice_from_raw_parts_mut(self.ptr.as_ptr(), self.len);
+        // SAFETY: `raw` is exactly the pointer `Box::into_raw` returned in `new`, freed once.
+        drop(unsafe { Box::from_raw(raw) });
+    }
+}
+
+// SAFETY: a `Buf` owns its bytes exclusively, like the `Box<[u8]>` it came from, and
+// nothing mutates them, so sending or sharing it across threads is as safe as a `Box`.
+unsafe impl Send for Buf {}
+// SAFETY: see `Send`: shared access only ever reads.
+unsafe impl Sync for Buf {}
+
+struct CacheState<R> {
+    reader: R,
+    /// Fetched ranges by `(offset, len)`. Ranges may overlap; none is ever removed.
+    ranges: BTreeMap<(u64, u64), Buf>,
+    stats: FetchStats,
+}
+
+/// A [`ReadAt`] over any `Read + Seek` that fetches each range on first use and keeps it.
+///
+/// A read is served from a cached range that covers it (the one starting closest before
+/// it); otherwise `max(len, min_fetch)` bytes are fetched, clamped to the file, so a
+/// short read (a series entry's length prefix) usually brings the entry with it.
+/// Memory grows with what was read and is given back when the cache is dropped.
+///
+/// The file's length is taken once, at creation: the source is for immutable files.
+pub struct RangeCache<R> {
+    state: Mutex<CacheState<R>>,
+    len: u64,
+    min_fetch: usize,
+}
+
+/// The default smallest fetch: one page.
+pub const DEFAULT_MIN_FETCH: usize = 4096;
+
+impl<R: Read + Seek> RangeCache<R> {
+    /// A cache over `reader`, which is asked for its length (by seeking to its end).
+    pub fn new(reader: R) -> io::Result<Self> {
+        Self::with_min_fetch(reader, DEFAULT_MIN_FETCH)
+    }
+
+    /// Like [`RangeCache::new`], fetching at least `min_fetch` bytes a time (1 fetches
+    /// exactly what is asked).
+    pub fn with_min_fetch(mut reader: R, min_fetch: usize) -> io::Result<Self> {
+        let len = reader.seek(SeekFrom::End(0))?;
+        Ok(RangeCache {
+            state: Mutex::new(CacheState {
+                reader,
+                ranges: BTreeMap::new(),
+                stats: FetchStats::default(),
+            }),
+            len,
+            min_fetch: min_fetch.max(1),
+        })
+    }
+}
+
+impl<R> fmt::Debug for RangeCache<R> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("RangeCache")
+            .field("len", &self.len)
+            .field("stats", &self.state.lock().ok().map(|s| s.stats))
+            .finish_non_exhaustive()
+    }
+}
+
+impl<R: Read + Seek + Send> ReadAt for RangeCache<R> {
+    fn size(&self) -> u64 {
+        self.len
+    }
+
+    fn read_at(&self, offset: u64, len: usize) -> io::Result<&[u8]> {
+        let end = offset
+            .checked_add(len as u64)
+            .filter(|&e| e <= self.len)
+            .ok_or_else(|| out_of_bounds(offset, len, self.len))?;
+        let mut state = self
+            .state
+            .lock()
+            .map_err(|_| io::Error::other("range cache poisoned by a panic"))?;
+        let hit = state
+            .ranges
+            .range(..=(offset, u64::MAX))
+            .next_back()
+            .filter(|((start, n), _)| start + n >= end)
+            .map(|((start, _), buf)| (*start, buf.bytes()));
+        let (start, bytes) = match hit {
+            Some(h) => h,
+            None => {
+                let want = len.max(self.min_fetch) as u64;
+                let n = want.min(self.len - offset);
+                let n_usize = usize::try_from(n).map_err(io::Error::other)?;
+                let mut buf = vec![0u8; n_usize];
+                state.reader.seek(SeekFrom::Start(offset))?;
+                state.reader.read_exact(&mut buf)?;
+                state.stats.fetches += 1;
+                state.stats.bytes += n;
+                let buf = Buf::new(buf);
+                let bytes = buf.bytes();
+                // The bytes stay where they are when the record moves into the map.
+                let bytes: *const [u8] = bytes;
+                state.ranges.insert((offset, n), buf);
+                // SAFETY: `bytes` points into the heap buffer just moved into the map.
+                (offset, unsafe { &*bytes })
+            }
+        };
+        let at = usize::try_from(offset - start).map_err(io::Error::other)?;
+        let slice = bytes
+            .get(at..at + len)
+            .ok_or_else(|| out_of_bounds(offset, len, self.len))?;
+        let slice: *const [u8] = slice;
+        drop(state);
+        // SAFETY: the slice lies in a `Buf` of `self.state`'s map. Entries are never
+        // removed, replaced (keys are unique per fetch: a key present was a hit) or
+        // written, and a `Buf`'s heap bytes do not move when the map rebalances, so the
+        // bytes stay valid and unchanged for as long as `self` is borrowed; they are freed
+        // only when `self` is dropped, which needs `&mut self` and so no loans outstanding.
+        Ok(unsafe { &*slice })
+    }
+
+    fn stats(&self) -> Option<FetchStats> {
+        self.state.lock().ok().map(|s| s.stats)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cache_serves_covered_ranges_and_fetches_the_rest() {
+        let data: Vec<u8> = (0..10_000u32).map(|i| i as u8).collect();
+        let c = RangeCache::with_min_fetch(io::Cursor::new(data.clone()), 100).unwrap();
+        assert_eq!(c.size(), 10_000);
+        let a = c.read_at(0, 5).unwrap();
+        assert_eq!(a, &data[..5]);
+        // Inside the first 100-byte fetch: no new fetch.
+        let b = c.read_at(50, 50).unwrap();
+        assert_eq!(b, &data[50..100]);
+        assert_eq!(c.stats().unwrap().fetches, 1);
+        // Crossing its end: a new fetch; the old loan stays valid.
+        let d = c.read_at(90, 20).unwrap();
+        assert_eq!(d, &data[90..110]);
+        assert_eq!(a, &data[..5]);
+        assert_eq!(c.stats().unwrap().fetches, 2);
+        // Clamped to the file; past it is an error.
+        assert_eq!(c.read_at(9_990, 10).unwrap(), &data[9_990..]);
+        assert!(c.read_at(9_990, 11).is_err());
+        assert!(c.read_at(u64::MAX, 1).is_err());
+        assert_eq!(c.read_at(10_000, 0).unwrap(), &[] as &[u8]);
+        let s = c.stats().unwrap();
+        // The empty read at the end was served by the last fetch.
+        assert_eq!(s.fetches, 3);
+        assert_eq!(s.bytes, 100 + 100 + 10);
+    }
+
+    #[test]
+    fn slices_and_sources_check_bounds() {
+        let v = vec![1u8, 2, 3];
+        assert_eq!(v.read_at(1, 2).unwrap(), &[2, 3]);
+        assert!(v.read_at(2, 2).is_err());
+        assert!(v.read_at(u64::MAX, 0).is_err());
+        let s: &[u8] = &v;
+        assert_eq!(s.size(), 3);
+        let b: Box<dyn ReadAt> = Box::new(Source::Owned(v));
+        assert_eq!(b.read_at(0, 3).unwrap(), &[1, 2, 3]);
+        assert!(b.stats().is_none());
+    }
+
+    #[test]
+    fn a_failing_reader_is_an_io_error() {
+        struct Broken;
+        impl Read for Broken {
+            fn read(&mut self, _: &mut [u8]) -> io::Result<usize> {
+                Err(io::Error::other("disk on fire"))
+            }
+        }
+        impl Seek for Broken {
+            fn seek(&mut self, _: SeekFrom) -> io::Result<u64> {
+                Ok(100)
+            }
+        }
+        let c = RangeCache::new(Broken).unwrap();
+        let e = c.read_at(0, 10).unwrap_err();
+        assert_eq!(e.to_string(), "disk on fire");
+        assert_eq!(c.stats().unwrap().fetches, 0);
     }
 }

@@ -289,7 +289,7 @@ fn malformed_data_behind_valid_checksums_never_panics() {
         let mut chunks_at = Vec::new();
         for s in block.series().expect("series") {
             let s = s.expect("series");
-            series_at.push(s.id as usize * 16);
+            series_at.push(s.id.0 as usize * 16);
             chunks_at.extend(s.chunks.iter().map(|c| c.chunk_ref));
         }
         drop(block);

@@ -31,12 +31,12 @@ fn symbol_membership_label_values_and_postings_agree_with_a_full_scan() {
             let mut all = Vec::new();
             for s in block.series().expect("series") {
                 let s = s.expect("series");
-                all.push(s.id);
+                all.push(s.id.0);
                 for l in &s.labels {
                     pairs
                         .entry((l.name.to_vec(), l.value.to_vec()))
                         .or_default()
-                        .push(s.id);
+                        .push(s.id.0);
                 }
             }
             assert_eq!(index.all_postings().expect("all").collect::<Vec<_>>(), all);

@@ -74,7 +74,11 @@ fn fixture_indexes_rewrite_byte_for_byte() {
                 w.add_series(&s.labels, &s.chunks).expect("add series");
             }
             let bytes = w.finish().expect("finish");
-            assert!(bytes == index.bytes(), "{} differs", block.dir().display());
+            assert!(
+                bytes == index.bytes().expect("index bytes"),
+                "{} differs",
+                block.dir().display()
+            );
             n += 1;
         }
     }

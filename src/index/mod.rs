@@ -18,6 +18,8 @@ mod writer;
 use crate::bytes::{check_crc, Cursor};
 use crate::error::{FormatError, FormatErrorKind, Section};
 use crate::labels::Label;
+use crate::refs::ChunkRef;
+use crate::source::ReadAt;
 
 use postings::PostingsTable;
 pub use postings::{LabelValue, LabelValues, Postings};
@@ -60,19 +62,19 @@ pub struct Toc {
 
 impl Toc {
     /// Parses and checks the last 52 bytes of an index file.
-    pub fn parse(file: &[u8]) -> Result<Toc, FormatError> {
-        let start = file.len().checked_sub(TOC_LEN).ok_or_else(|| {
+    pub fn parse<S: ReadAt + ?Sized>(file: &S) -> Result<Toc, FormatError> {
+        let start = file.size().checked_sub(TOC_LEN as u64).ok_or_else(|| {
             FormatError::new(
                 Section::IndexToc,
                 0,
                 FormatErrorKind::Truncated {
                     needed: TOC_LEN as u64,
-                    available: file.len() as u64,
+                    available: file.size(),
                 },
             )
         })?;
-        let toc = file.get(start..).unwrap_or_default();
-        let mut c = Cursor::new(toc, start as u64, Section::IndexToc);
+        let toc = crate::bytes::read_at(file, file.size(), start, TOC_LEN, Section::IndexToc)?;
+        let mut c = Cursor::new(toc, start, Section::IndexToc);
         let fields = [
             c.be_u64()?,
             c.be_u64()?,
@@ -86,7 +88,7 @@ impl Toc {
             toc.get(..48).unwrap_or_default(),
             stored,
             Section::IndexToc,
-            start as u64,
+            start,
         )?;
         let [symbols, series, label_indices, label_indices_table, postings, postings_table] =
             fields;
@@ -108,42 +110,47 @@ pub struct ChunkMeta {
     pub min_time: i64,
     /// Timestamp of the chunk's last sample (inclusive).
     pub max_time: i64,
-    /// `segment_index << 32 | offset`.
-    pub chunk_ref: u64,
+    /// Where the chunk is, for the chunk reader of the same block (see [`ChunkRef`]).
+    pub chunk_ref: ChunkRef,
 }
 
-/// A parsed index over bytes `B` (a memory map, a `Vec<u8>`, a `&[u8]`…).
+/// A parsed index over a byte source `S` (a memory map, a `Vec<u8>`, a `&[u8]`, a
+/// [`RangeCache`](crate::source::RangeCache), a `Box<dyn ReadAt>`…).
 #[derive(Debug)]
-pub struct Index<B> {
-    data: B,
+pub struct Index<S> {
+    data: S,
+    /// Where the TOC starts: every section lies below.
+    body_len: u64,
     version: IndexVersion,
     toc: Toc,
     symbols: Symbols,
     postings_table: PostingsTable,
 }
 
-impl<B: AsRef<[u8]>> Index<B> {
-    /// Opens an index: checks magic, version, TOC and section bounds. Does not scan.
-    pub fn new(data: B) -> Result<Self, FormatError> {
-        let file = data.as_ref();
-        let mut c = Cursor::new(file, 0, Section::IndexHeader);
+impl<S: ReadAt> Index<S> {
+    /// Opens an index: checks magic, version, TOC and section bounds. Does not scan:
+    /// reads the header, the TOC and the two tables' headers.
+    pub fn new(data: S) -> Result<Self, FormatError> {
+        let header =
+            crate::bytes::read_at(&data, data.size(), 0, HEADER_LEN, Section::IndexHeader)?;
+        let mut c = Cursor::new(header, 0, Section::IndexHeader);
         c.magic(INDEX_MAGIC)?;
         let version = match c.version(|v| (1..=3).contains(&v))? {
             1 => IndexVersion::V1,
             2 => IndexVersion::V2,
             _ => IndexVersion::V3,
         };
-        let toc = Toc::parse(file)?;
+        let toc = Toc::parse(&data)?;
         // Sections must lie between the header and the TOC.
-        let body = file.get(..file.len() - TOC_LEN).unwrap_or_default();
+        let body_len = data.size() - TOC_LEN as u64;
         for (off, section) in [
             (toc.symbols, Section::Symbols),
             (toc.postings_table, Section::PostingsTable),
         ] {
-            if off < HEADER_LEN as u64 || off >= body.len() as u64 {
+            if off < HEADER_LEN as u64 || off >= body_len {
                 return Err(FormatError::new(
                     Section::IndexToc,
-                    (file.len() - TOC_LEN) as u64,
+                    body_len,
                     FormatErrorKind::Invalid(match section {
                         Section::Symbols => "symbol table offset out of bounds",
                         _ => "postings offset table offset out of bounds",
@@ -152,10 +159,11 @@ impl<B: AsRef<[u8]>> Index<B> {
             }
         }
         let v1 = version == IndexVersion::V1;
-        let symbols = Symbols::new(body, toc.symbols, v1)?;
-        let postings_table = PostingsTable::new(body, toc.postings_table, !v1)?;
+        let symbols = Symbols::new(&data, body_len, toc.symbols, v1)?;
+        let postings_table = PostingsTable::new(&data, body_len, toc.postings_table, !v1)?;
         Ok(Index {
             data,
+            body_len,
             version,
             toc,
             symbols,
@@ -163,15 +171,44 @@ impl<B: AsRef<[u8]>> Index<B> {
         })
     }
 
-    /// The raw bytes.
-    pub fn bytes(&self) -> &[u8] {
-        self.data.as_ref()
+    /// The byte source.
+    pub fn source(&self) -> &S {
+        &self.data
     }
 
-    /// Bytes without the TOC: every section lies in here.
-    fn body(&self) -> &[u8] {
-        let f = self.data.as_ref();
-        f.get(..f.len().saturating_sub(TOC_LEN)).unwrap_or_default()
+    /// The whole file (which a ranged source fetches whole).
+    pub fn bytes(&self) -> Result<&[u8], FormatError> {
+        let len = usize::try_from(self.data.size()).unwrap_or(usize::MAX);
+        crate::bytes::read_at(&self.data, self.data.size(), 0, len, Section::IndexHeader)
+    }
+
+    /// Length of the index file in bytes.
+    pub fn len(&self) -> u64 {
+        self.data.size()
+    }
+
+    /// True for an empty file (which never opens; for symmetry with `len`).
+    pub fn is_empty(&self) -> bool {
+        self.data.size() == 0
+    }
+
+    /// `len` bytes at `offset`, below the TOC.
+    fn read(&self, offset: u64, len: usize, section: Section) -> Result<&[u8], FormatError> {
+        crate::bytes::read_at(&self.data, self.body_len, offset, len, section)
+    }
+
+    /// The symbol table's bytes (fetched once by a ranged source).
+    fn symbol_table(&self) -> Result<&[u8], FormatError> {
+        self.read(self.symbols.offset(), self.symbols.size(), Section::Symbols)
+    }
+
+    /// The postings offset table's bytes.
+    fn postings_table(&self) -> Result<&[u8], FormatError> {
+        self.read(
+            self.postings_table.offset(),
+            self.postings_table.size(),
+            Section::PostingsTable,
+        )
     }
 
     /// Format version.
@@ -191,23 +228,30 @@ impl<B: AsRef<[u8]>> Index<B> {
 
     /// The symbol a reference points at (a position in v2, a file offset in v1).
     pub fn symbol(&self, r: u32) -> Result<&[u8], FormatError> {
-        self.symbols.lookup(self.body(), r)
+        self.symbols.lookup(self.symbol_table()?, r)
     }
 
     /// True when `s` is in the symbol table (binary search; no full scan).
     pub fn has_symbol(&self, s: &[u8]) -> Result<bool, FormatError> {
-        self.symbols.contains(self.body(), s)
+        self.symbols.contains(self.symbol_table()?, s)
     }
 
     /// All symbols, in table order.
     pub fn symbols(&self) -> impl Iterator<Item = Result<&[u8], FormatError>> + '_ {
-        self.symbols.iter(self.body())
+        let (table, err) = match self.symbol_table() {
+            Ok(t) => (Some(t), None),
+            Err(e) => (None, Some(Err(e))),
+        };
+        table
+            .into_iter()
+            .flat_map(|t| self.symbols.iter(t))
+            .chain(err)
     }
 
     /// The postings list of `name="value"`; empty if the pair does not occur.
     pub fn postings(&self, name: &[u8], value: &[u8]) -> Result<Postings<'_>, FormatError> {
-        match self.postings_table.lookup(self.body(), name, value)? {
-            Some(off) => Postings::parse(self.body(), off),
+        match self.postings_offset(name, value)? {
+            Some(off) => self.postings_at(off),
             None => Ok(Postings::empty()),
         }
     }
@@ -219,14 +263,14 @@ impl<B: AsRef<[u8]>> Index<B> {
 
     /// Label names used by any series, sorted.
     pub fn label_names(&self) -> Result<Vec<&[u8]>, FormatError> {
-        self.postings_table.names(self.body())
+        self.postings_table.names(self.postings_table()?)
     }
 
     /// Values of label `name`, sorted.
     pub fn label_values(&self, name: &[u8]) -> Result<Vec<&[u8]>, FormatError> {
         Ok(self
             .postings_table
-            .values(self.body(), name)?
+            .values(self.postings_table()?, name)?
             .into_iter()
             .map(|(v, _)| v)
             .collect())
@@ -240,17 +284,19 @@ impl<B: AsRef<[u8]>> Index<B> {
         name: &[u8],
         from: &[u8],
     ) -> Result<LabelValues<'_>, FormatError> {
-        self.postings_table.values_from(self.body(), name, from)
+        self.postings_table
+            .values_from(self.postings_table()?, name, from)
     }
 
     /// The postings list at `offset` (a [`LabelValue::postings_offset`]), CRC-checked.
     pub fn postings_at(&self, offset: u64) -> Result<Postings<'_>, FormatError> {
-        Postings::parse(self.body(), offset)
+        Postings::parse_below(&self.data, self.body_len, offset)
     }
 
     /// The postings offset of `name="value"`, if the pair occurs.
     pub fn postings_offset(&self, name: &[u8], value: &[u8]) -> Result<Option<u64>, FormatError> {
-        self.postings_table.lookup(self.body(), name, value)
+        self.postings_table
+            .lookup(self.postings_table()?, name, value)
     }
 
     /// File offset of a series entry.
@@ -271,10 +317,9 @@ impl<B: AsRef<[u8]>> Index<B> {
     ) -> Result<(), FormatError> {
         labels.clear();
         chunks.clear();
-        let body = self.body();
         let off = self
             .series_offset(id)
-            .filter(|&o| o >= HEADER_LEN as u64 && o < body.len() as u64)
+            .filter(|&o| o >= HEADER_LEN as u64 && o < self.body_len)
             .ok_or_else(|| {
                 FormatError::new(
                     Section::Series,
@@ -282,18 +327,58 @@ impl<B: AsRef<[u8]>> Index<B> {
                     FormatErrorKind::Invalid("series reference out of bounds"),
                 )
             })?;
-        let mut c = Cursor::new(body, 0, Section::Series);
-        c.seek(off as usize)?;
         // Length is a uvarint of at most 5 bytes (Go reads it as MaxVarintLen32).
-        let len_at = c.offset();
-        let len = c.uvarint_len()?;
-        if c.offset() - len_at > 5 {
-            return Err(c.error(FormatErrorKind::VarintOverflow(32)));
-        }
-        let entry_at = c.offset();
-        let entry = c.bytes(len)?;
-        let stored = c.be_u32()?;
+        let window = (self.body_len - off).min(5) as usize;
+        let head = self.read(off, window, Section::Series)?;
+        let (len, n) = match crate::bytes::decode_uvarint(head) {
+            Ok((len, n)) if n <= 5 => (len, n),
+            Ok(_) | Err(crate::bytes::UvarintError::Overflow) => {
+                return Err(FormatError::new(
+                    Section::Series,
+                    off,
+                    FormatErrorKind::VarintOverflow(32),
+                ))
+            }
+            Err(crate::bytes::UvarintError::Truncated) if window == 5 => {
+                return Err(FormatError::new(
+                    Section::Series,
+                    off,
+                    FormatErrorKind::VarintOverflow(32),
+                ))
+            }
+            Err(crate::bytes::UvarintError::Truncated) => {
+                return Err(FormatError::new(
+                    Section::Series,
+                    off,
+                    FormatErrorKind::Truncated {
+                        needed: 1,
+                        available: 0,
+                    },
+                ))
+            }
+        };
+        let entry_at = off + n as u64;
+        let len = usize::try_from(len)
+            .ok()
+            .filter(|&l| l as u64 <= self.body_len - entry_at)
+            .ok_or_else(|| {
+                FormatError::new(
+                    Section::Series,
+                    entry_at,
+                    FormatErrorKind::Truncated {
+                        needed: len,
+                        available: self.body_len - entry_at,
+                    },
+                )
+            })?;
+        let whole = self.read(entry_at, len + 4, Section::Series)?;
+        let entry = whole.get(..len).unwrap_or_default();
+        let stored = whole
+            .get(len..)
+            .and_then(|b| <[u8; 4]>::try_from(b).ok())
+            .map_or(0, u32::from_be_bytes);
         check_crc(entry, stored, Section::Series, off)?;
+        let table = self.symbol_table()?;
         let mut c = Cursor::new(entry, entry_at, Section::Series);
         let n_labels = c.uvarint_len()?;
         // Each label takes at least two bytes: reject counts the entry cannot hold.
@@ -302,8 +387,8 @@ impl<B: AsRef<[u8]>> Index<B> {
         }
         labels.reserve(n_labels);
         for _ in 0..n_labels {
-            let name = self.symbol(c.uvarint32()?)?;
-            let value = self.symbol(c.uvarint32()?)?;
+            let name = self.symbols.lookup(table, c.uvarint32()?)?;
+            let value = self.symbols.lookup(table, c.uvarint32()?)?;
             labels.push(Label { name, value });
         }
         let n_chunks = c.uvarint_len()?;
@@ -317,7 +402,7 @@ impl<B: AsRef<[u8]>> Index<B> {
                 None => {
                     let min_time = c.varint()?;
                     let max_time = min_time.wrapping_add(c.uvarint()? as i64);
-                    let chunk_ref = c.uvarint()?;
+                    let chunk_ref = ChunkRef(c.uvarint()?);
                     ChunkMeta {
                         min_time,
                         max_time,
@@ -327,7 +412,7 @@ impl<B: AsRef<[u8]>> Index<B> {
                 Some(p) => {
                     let min_time = p.max_time.wrapping_add(c.uvarint()? as i64);
                     let max_time = min_time.wrapping_add(c.uvarint()? as i64);
-                    let chunk_ref = p.chunk_ref.wrapping_add(c.varint()? as u64);
+                    let chunk_ref = ChunkRef(p.chunk_ref.0.wrapping_add(c.varint()? as u64));
                     ChunkMeta {
                         min_time,
                         max_time,
@@ -344,13 +429,13 @@ impl<B: AsRef<[u8]>> Index<B> {
     /// Checks the deprecated label offset table and label indices (written up to
     /// Prometheus 3.6, read by no one) when present: their CRCs and offsets.
     fn verify_label_indices(&self) -> Result<(), FormatError> {
-        let body = self.body();
+        let body = (&self.data, self.body_len);
         let table = self.toc.label_indices_table;
         if table == 0 || table >= self.toc.postings_table {
             return Ok(());
         }
         let (entries, entries_off) =
-            crate::bytes::checked_section(body, table, Section::LabelIndices)?;
+            crate::bytes::checked_section_below(body.0, body.1, table, Section::LabelIndices)?;
         let mut c = Cursor::new(entries, entries_off, Section::LabelIndices);
         let n = c.be_u32()?;
         for _ in 0..n {
@@ -361,7 +446,7 @@ impl<B: AsRef<[u8]>> Index<B> {
             c.uvarint_bytes()?;
             let off = c.uvarint()?;
             let (index, index_off) =
-                crate::bytes::checked_section(body, off, Section::LabelIndices)?;
+                crate::bytes::checked_section_below(body.0, body.1, off, Section::LabelIndices)?;
             let mut l = Cursor::new(index, index_off, Section::LabelIndices);
             let names = l.be_u32()?;
             let count = l.be_u32()? as usize;
@@ -382,11 +467,12 @@ impl<B: AsRef<[u8]>> Index<B> {
     /// the symbol table's and postings offset table's CRCs and structure, and that every
     /// label name is a symbol. Reads both tables once (their lookups are cached for later).
     pub fn check_tables(&self) -> Result<(), FormatError> {
-        let body = self.body();
-        self.symbols.verify(body)?;
-        self.postings_table.verify(body)?;
-        for name in self.postings_table.names(body)? {
-            if !self.symbols.contains(body, name)? {
+        let symbols = self.symbol_table()?;
+        let table = self.postings_table()?;
+        self.symbols.verify(symbols)?;
+        self.postings_table.verify(table)?;
+        for name in self.postings_table.names(table)? {
+            if !self.symbols.contains(symbols, name)? {
                 return Err(FormatError::new(
                     Section::PostingsTable,
                     self.toc.postings_table,
@@ -400,17 +486,17 @@ impl<B: AsRef<[u8]>> Index<B> {
     /// Checks every checksum and structure of the index: symbol table, postings offset
     /// table, every postings list it points at, and every series those lists reference.
     pub fn verify(&self) -> Result<(), FormatError> {
-        let body = self.body();
         self.check_tables()?;
+        let table = self.postings_table()?;
         for name in self
             .postings_table
-            .names(body)?
+            .names(table)?
             .into_iter()
             .chain([&b""[..]])
         {
-            for (_, off) in self.postings_table.values(body, name)? {
+            for (_, off) in self.postings_table.values(table, name)? {
                 let mut last = None;
-                for id in Postings::parse(body, off)? {
+                for id in self.postings_at(off)? {
                     if last.is_some_and(|l| id <= l) {
                         return Err(FormatError::new(
                             Section::Postings,

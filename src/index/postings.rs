@@ -16,6 +16,7 @@ use byteorder::{BigEndian, ByteOrder};
 
 use crate::bytes::Cursor;
 use crate::error::{FormatError, FormatErrorKind, Section};
+use crate::source::ReadAt;
 
 const SAMPLE_EVERY: usize = 32;
 
@@ -29,8 +30,18 @@ pub struct Postings<'a> {
 
 impl<'a> Postings<'a> {
     /// Parses the list at `offset` of `file`, checking its CRC and length.
-    pub fn parse(file: &'a [u8], offset: u64) -> Result<Self, FormatError> {
-        let (body, body_off) = crate::bytes::checked_section(file, offset, Section::Postings)?;
+    pub fn parse<S: ReadAt + ?Sized>(file: &'a S, offset: u64) -> Result<Self, FormatError> {
+        Self::parse_below(file, file.size(), offset)
+    }
+
+    /// [`Postings::parse`] for a list that must end at or before `limit`.
+    pub fn parse_below<S: ReadAt + ?Sized>(
+        file: &'a S,
+        limit: u64,
+        offset: u64,
+    ) -> Result<Self, FormatError> {
+        let (body, body_off) =
+            crate::bytes::checked_section_below(file, limit, offset, Section::Postings)?;
         let mut c = Cursor::new(body, body_off, Section::Postings);
         let n = c.be_u32()? as usize;
         if n.checked_mul(4) != Some(c.remaining()) {
@@ -123,6 +134,7 @@ impl ExactSizeIterator for Postings<'_> {}
 /// One remembered table entry: where its value bytes are, and where the entry starts.
 #[derive(Debug, Clone)]
 struct Sample {
+    /// Positions relative to the table's start.
     value: Range<usize>,
     entry: usize,
 }
@@ -160,7 +172,7 @@ struct Entry<'f> {
     offset: u64,
 }
 
-/// Reads one entry; `c` must cover the file from offset 0 so positions are file offsets.
+/// Reads one entry; `c` must come from `PostingsTable::cursor` so positions are table positions.
 fn read_entry<'f>(c: &mut Cursor<'f>) -> Result<Entry<'f>, FormatError> {
     let keys = c.uvarint()?;
     if keys != 2 {
@@ -183,13 +195,20 @@ fn read_entry<'f>(c: &mut Cursor<'f>) -> Result<Entry<'f>, FormatError> {
 }
 
 impl PostingsTable {
-    pub(crate) fn new(file: &[u8], offset: u64, sorted: bool) -> Result<Self, FormatError> {
-        let (body, body_off, _) =
-            crate::bytes::section_parts(file, offset, Section::PostingsTable)?;
-        let mut c = Cursor::new(body, body_off, Section::PostingsTable);
+    /// Reads the table header at `offset` of `file`, which ends at `limit`: cheap, no scan.
+    pub(crate) fn new<S: ReadAt + ?Sized>(
+        file: &S,
+        limit: u64,
+        offset: u64,
+        sorted: bool,
+    ) -> Result<Self, FormatError> {
+        let len = crate::bytes::section_len(file, limit, offset, Section::PostingsTable)?;
+        let body =
+            crate::bytes::read_at(file, limit, offset + 4, len.min(4), Section::PostingsTable)?;
+        let mut c = Cursor::new(body, offset + 4, Section::PostingsTable);
         let count = c.be_u32()?;
-        let start = c.offset() as usize;
-        let end = body_off as usize + body.len();
+        let start = 8;
+        let end = 4 + len;
         // An entry takes at least 4 bytes (2, two empty strings, an offset).
         if count as usize > (end - start) / 4 {
             return Err(c.invalid("more entries announced than fit in the table"));
@@ -204,20 +223,34 @@ impl PostingsTable {
         })
     }
 
-    fn cursor<'f>(&self, file: &'f [u8], pos: usize) -> Result<Cursor<'f>, FormatError> {
-        // Positions are absolute file offsets; the cursor covers the file up to the CRC.
+    /// File offset of the table.
+    pub(crate) fn offset(&self) -> u64 {
+        self.table_off
+    }
+
+    /// Bytes of the whole table, `len` field to CRC.
+    pub(crate) fn size(&self) -> usize {
+        self.end + 4
+    }
+
+    fn cursor<'f>(&self, table: &'f [u8], pos: usize) -> Result<Cursor<'f>, FormatError> {
+        // Positions are relative to the table; the cursor covers it up to the CRC and
+        // reports absolute offsets.
         let mut c = Cursor::new(
-            file.get(..self.end).unwrap_or_default(),
-            0,
+            table.get(..self.end).unwrap_or_default(),
+            self.table_off,
             Section::PostingsTable,
         );
         c.seek(pos)?;
         Ok(c)
     }
 
-    fn build(&self, file: &[u8]) -> Result<TableIndex, FormatError> {
-        crate::bytes::checked_section(file, self.table_off, Section::PostingsTable)?;
-        let mut c = self.cursor(file, self.start)?;
+    fn build(&self, table: &[u8]) -> Result<TableIndex, FormatError> {
+        crate::bytes::checked_section(table, 0, Section::PostingsTable).map_err(|mut e| {
+            e.offset += self.table_off;
+            e
+        })?;
+        let mut c = self.cursor(table, self.start)?;
         let mut names: Vec<NameEntry> = Vec::new();
         let mut count_in_name = 0usize;
         let mut last: Option<Sample> = None;
@@ -231,7 +264,7 @@ impl PostingsTable {
             };
             let same_name = names
                 .last()
-                .is_some_and(|n| file.get(n.name.clone()) == Some(e.name));
+                .is_some_and(|n| table.get(n.name.clone()) == Some(e.name));
             if !self.sorted {
                 if !same_name {
                     names.push(NameEntry {
@@ -251,7 +284,7 @@ impl PostingsTable {
                     }
                 }
                 if let Some(prev) = names.last() {
-                    if file.get(prev.name.clone()).unwrap_or_default() > e.name {
+                    if table.get(prev.name.clone()).unwrap_or_default() > e.name {
                         return Err(FormatError::new(
                             Section::PostingsTable,
                             at,
@@ -283,11 +316,11 @@ impl PostingsTable {
         }
         if !self.sorted {
             // v1: merge entries of the same name that were not adjacent, then sort.
-            names.sort_by(|a, b| file.get(a.name.clone()).cmp(&file.get(b.name.clone())));
+            names.sort_by(|a, b| table.get(a.name.clone()).cmp(&table.get(b.name.clone())));
             let mut merged: Vec<NameEntry> = Vec::with_capacity(names.len());
             for n in names {
                 match merged.last_mut() {
-                    Some(m) if file.get(m.name.clone()) == file.get(n.name.clone()) => {
+                    Some(m) if table.get(m.name.clone()) == table.get(n.name.clone()) => {
                         m.samples.extend(n.samples)
                     }
                     _ => merged.push(n),
@@ -295,34 +328,34 @@ impl PostingsTable {
             }
             for n in &mut merged {
                 n.samples
-                    .sort_by(|a, b| file.get(a.value.clone()).cmp(&file.get(b.value.clone())));
+                    .sort_by(|a, b| table.get(a.value.clone()).cmp(&table.get(b.value.clone())));
             }
             names = merged;
         }
         Ok(TableIndex { names })
     }
 
-    fn index<'s>(&'s self, file: &[u8]) -> Result<&'s TableIndex, FormatError> {
-        match self.index.get_or_init(|| self.build(file)) {
+    fn index<'s>(&'s self, table: &[u8]) -> Result<&'s TableIndex, FormatError> {
+        match self.index.get_or_init(|| self.build(table)) {
             Ok(i) => Ok(i),
             Err(e) => Err(e.clone()),
         }
     }
 
     /// Checks the whole table.
-    pub(crate) fn verify(&self, file: &[u8]) -> Result<(), FormatError> {
-        self.index(file).map(|_| ())
+    pub(crate) fn verify(&self, table: &[u8]) -> Result<(), FormatError> {
+        self.index(table).map(|_| ())
     }
 
     fn find_name<'s>(
         &'s self,
-        file: &[u8],
+        table: &[u8],
         name: &[u8],
     ) -> Result<Option<&'s NameEntry>, FormatError> {
-        let idx = self.index(file)?;
+        let idx = self.index(table)?;
         Ok(idx
             .names
-            .binary_search_by(|n| file.get(n.name.clone()).unwrap_or_default().cmp(name))
+            .binary_search_by(|n| table.get(n.name.clone()).unwrap_or_default().cmp(name))
             .ok()
             .and_then(|i| idx.names.get(i)))
     }
@@ -330,20 +363,20 @@ impl PostingsTable {
     /// File offset of the postings list of `(name, value)`, if the pair exists.
     pub(crate) fn lookup(
         &self,
-        file: &[u8],
+        table: &[u8],
         name: &[u8],
         value: &[u8],
     ) -> Result<Option<u64>, FormatError> {
-        let Some(n) = self.find_name(file, name)? else {
+        let Some(n) = self.find_name(table, name)? else {
             return Ok(None);
         };
-        let val = |s: &Sample| file.get(s.value.clone()).unwrap_or_default();
+        let val = |s: &Sample| table.get(s.value.clone()).unwrap_or_default();
         // Last sample whose value <= the wanted one.
         let i = n.samples.partition_point(|s| val(s) <= value);
         let Some(s) = i.checked_sub(1).and_then(|i| n.samples.get(i)) else {
             return Ok(None);
         };
-        let mut c = self.cursor(file, s.entry)?;
+        let mut c = self.cursor(table, s.entry)?;
         if !self.sorted {
             let e = read_entry(&mut c)?;
             return Ok((e.value == value).then_some(e.offset));
@@ -367,12 +400,12 @@ impl PostingsTable {
     }
 
     /// All label names, sorted (the empty all-postings name excluded).
-    pub(crate) fn names<'f>(&self, file: &'f [u8]) -> Result<Vec<&'f [u8]>, FormatError> {
-        let idx = self.index(file)?;
+    pub(crate) fn names<'f>(&self, table: &'f [u8]) -> Result<Vec<&'f [u8]>, FormatError> {
+        let idx = self.index(table)?;
         Ok(idx
             .names
             .iter()
-            .filter_map(|n| file.get(n.name.clone()))
+            .filter_map(|n| table.get(n.name.clone()))
             .filter(|n| !n.is_empty())
             .collect())
     }
@@ -380,10 +413,10 @@ impl PostingsTable {
     /// All values of `name`, sorted, each with its postings offset.
     pub(crate) fn values<'a>(
         &'a self,
-        file: &'a [u8],
+        table: &'a [u8],
         name: &[u8],
     ) -> Result<Vec<(&'a [u8], u64)>, FormatError> {
-        self.values_from(file, name, b"")?
+        self.values_from(table, name, b"")?
             .map(|r| r.map(|v| (v.value, v.postings_offset)))
             .collect()
     }
@@ -392,23 +425,23 @@ impl PostingsTable {
     /// the table: finding the start reads at most 32 entries, each step one more.
     pub(crate) fn values_from<'a>(
         &'a self,
-        file: &'a [u8],
+        table: &'a [u8],
         name: &[u8],
         from: &[u8],
     ) -> Result<LabelValues<'a>, FormatError> {
         let empty = LabelValues {
             inner: ValuesInner::Done,
         };
-        let Some(n) = self.find_name(file, name)? else {
+        let Some(n) = self.find_name(table, name)? else {
             return Ok(empty);
         };
-        let val = |s: &Sample| file.get(s.value.clone()).unwrap_or_default();
+        let val = |s: &Sample| table.get(s.value.clone()).unwrap_or_default();
         let first = n.samples.partition_point(|s| val(s) < from);
         if !self.sorted {
             return Ok(LabelValues {
                 inner: ValuesInner::Listed {
                     table: self,
-                    file,
+                    bytes: table,
                     samples: n.samples.get(first..).unwrap_or_default().iter(),
                 },
             });
@@ -420,7 +453,7 @@ impl PostingsTable {
         let Some(start) = n.samples.get(first.saturating_sub(1)) else {
             return Ok(empty);
         };
-        let mut c = self.cursor(file, start.entry)?;
+        let mut c = self.cursor(table, start.entry)?;
         loop {
             if c.position() > last.entry {
                 return Ok(empty);
@@ -468,7 +501,7 @@ enum ValuesInner<'a> {
     /// Unsorted table (v1): every entry is remembered, in value order.
     Listed {
         table: &'a PostingsTable,
-        file: &'a [u8],
+        bytes: &'a [u8],
         samples: std::slice::Iter<'a, Sample>,
     },
     Done,
@@ -489,12 +522,12 @@ impl<'a> Iterator for LabelValues<'a> {
             }
             ValuesInner::Listed {
                 table,
-                file,
+                bytes,
                 samples,
             } => {
                 let s = samples.next()?;
                 table
-                    .cursor(file, s.entry)
+                    .cursor(bytes, s.entry)
                     .and_then(|mut c| read_entry(&mut c))
             }
         };

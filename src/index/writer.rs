@@ -179,12 +179,12 @@ impl<W: Write> IndexWriter<W> {
                 None => {
                     put_varint(&mut body, c.min_time);
                     put_uvarint(&mut body, c.max_time.wrapping_sub(c.min_time) as u64);
-                    put_uvarint(&mut body, c.chunk_ref);
+                    put_uvarint(&mut body, c.chunk_ref.0);
                 }
                 Some(p) => {
                     put_uvarint(&mut body, c.min_time.wrapping_sub(p.max_time) as u64);
                     put_uvarint(&mut body, c.max_time.wrapping_sub(c.min_time) as u64);
-                    put_varint(&mut body, c.chunk_ref.wrapping_sub(p.chunk_ref) as i64);
+                    put_varint(&mut body, c.chunk_ref.0.wrapping_sub(p.chunk_ref.0) as i64);
                 }
             }
             prev = Some(c);

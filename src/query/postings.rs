@@ -9,24 +9,34 @@
 use std::cmp::Reverse;
 use std::collections::BinaryHeap;
 
-use crate::error::FormatError;
-use crate::index::{Index, Postings};
+use crate::error::{Error, Result};
+use crate::index::Postings;
+use crate::refs::SeriesRef;
+use crate::storage::{IndexReader, Select};
 
 use super::matcher::{Candidates, Matcher};
 
 /// A sorted stream of series references with a current position, as Prometheus's
 /// `index.Postings`: `next` moves to the next reference, `seek` to the first one at or
-/// after a target (staying put if the current one already is), `at` reads the current one.
+/// after a target (staying put if the current one already is), `at` reads the current one,
+/// and `error` tells whether the stream ended because reading failed.
 pub trait PostingsIter {
-    /// Moves to the next reference; false at the end.
+    /// Moves to the next reference; false at the end (or on an error: see `error`).
     fn next(&mut self) -> bool;
     /// Moves to the first reference `>= target`, not moving if the current one is; false
     /// when there is none.
-    fn seek(&mut self, target: u64) -> bool;
+    fn seek(&mut self, target: SeriesRef) -> bool;
     /// The current reference (meaningful after `next` or `seek` returned true).
-    fn at(&self) -> u64;
-    /// An upper bound on the references left, to order intersections cheapest first.
+    fn at(&self) -> SeriesRef;
+    /// An upper bound on the references left, to order intersections cheapest first;
+    /// 0 only when the stream is empty.
     fn cost(&self) -> usize;
+    /// The error that ended the stream early, handed out once. Streams over bytes that
+    /// are checked when the stream is made (a block's postings lists) never fail later;
+    /// one that fetches as it goes reports here, and combinators pass their inputs' on.
+    fn error(&mut self) -> Option<Error> {
+        None
+    }
 }
 
 /// A boxed postings stream.
@@ -36,21 +46,35 @@ impl<P: PostingsIter + ?Sized> PostingsIter for Box<P> {
     fn next(&mut self) -> bool {
         (**self).next()
     }
-    fn seek(&mut self, target: u64) -> bool {
+    fn seek(&mut self, target: SeriesRef) -> bool {
         (**self).seek(target)
     }
-    fn at(&self) -> u64 {
+    fn at(&self) -> SeriesRef {
         (**self).at()
     }
     fn cost(&self) -> usize {
         (**self).cost()
     }
+    fn error(&mut self) -> Option<Error> {
+        (**self).error()
+    }
 }
 
-/// Reads a postings stream to the end as an iterator of references.
-pub fn iter<P: PostingsIter>(p: P) -> impl Iterator<Item = u64> {
+/// Reads a postings stream to the end as an iterator of references, then its error if
+/// it ended on one.
+pub fn iter<P: PostingsIter>(p: P) -> impl Iterator<Item = Result<SeriesRef>> {
     let mut p = p;
-    std::iter::from_fn(move || p.next().then(|| p.at()))
+    let mut done = false;
+    std::iter::from_fn(move || {
+        if done {
+            return None;
+        }
+        if p.next() {
+            return Some(Ok(p.at()));
+        }
+        done = true;
+        p.error().map(Err)
+    })
 }
 
 /// The current position of a stream.
@@ -89,21 +113,21 @@ impl PostingsIter for ListPostings<'_> {
     }
 
     #[inline]
-    fn seek(&mut self, target: u64) -> bool {
+    fn seek(&mut self, target: SeriesRef) -> bool {
         match self.state {
             State::End => return false,
-            State::At(v) if v >= target => return true,
+            State::At(v) if v >= target.0 => return true,
             _ => {}
         }
-        self.state = self.list.seek(target).map_or(State::End, State::At);
+        self.state = self.list.seek(target.0).map_or(State::End, State::At);
         self.state != State::End
     }
 
     #[inline]
-    fn at(&self) -> u64 {
+    fn at(&self) -> SeriesRef {
         match self.state {
-            State::At(v) => v,
-            _ => 0,
+            State::At(v) => SeriesRef(v),
+            _ => SeriesRef(0),
         }
     }
 
@@ -115,14 +139,14 @@ impl PostingsIter for ListPostings<'_> {
 /// A sorted list of references held in memory.
 #[derive(Debug, Clone, Default)]
 pub struct VecPostings {
-    refs: Vec<u64>,
+    refs: Vec<SeriesRef>,
     /// Index of the current entry plus one (0 before the start).
     pos: usize,
 }
 
 impl VecPostings {
     /// Wraps references that must be sorted ascending.
-    pub fn new(refs: Vec<u64>) -> Self {
+    pub fn new(refs: Vec<SeriesRef>) -> Self {
         VecPostings { refs, pos: 0 }
     }
 }
@@ -135,7 +159,7 @@ impl PostingsIter for VecPostings {
         self.pos <= self.refs.len()
     }
 
-    fn seek(&mut self, target: u64) -> bool {
+    fn seek(&mut self, target: SeriesRef) -> bool {
         if self.pos > 0 && self.refs.get(self.pos - 1).is_some_and(|&v| v >= target) {
             return true;
         }
@@ -145,12 +169,12 @@ impl PostingsIter for VecPostings {
         self.pos <= self.refs.len()
     }
 
-    fn at(&self) -> u64 {
+    fn at(&self) -> SeriesRef {
         self.pos
             .checked_sub(1)
             .and_then(|i| self.refs.get(i))
             .copied()
-            .unwrap_or(0)
+            .unwrap_or_default()
     }
 
     fn cost(&self) -> usize {
@@ -166,11 +190,11 @@ impl PostingsIter for EmptyPostings {
     fn next(&mut self) -> bool {
         false
     }
-    fn seek(&mut self, _: u64) -> bool {
+    fn seek(&mut self, _: SeriesRef) -> bool {
         false
     }
-    fn at(&self) -> u64 {
-        0
+    fn at(&self) -> SeriesRef {
+        SeriesRef(0)
     }
     fn cost(&self) -> usize {
         0
@@ -181,7 +205,7 @@ impl PostingsIter for EmptyPostings {
 pub struct Intersect<'a> {
     /// Cheapest first: the shortest list leads and the others seek to it.
     its: Vec<BoxPostings<'a>>,
-    cur: u64,
+    cur: SeriesRef,
     done: bool,
 }
 
@@ -194,7 +218,7 @@ pub fn intersect<'a>(mut its: Vec<BoxPostings<'a>>) -> BoxPostings<'a> {
             its.sort_by_key(|p| p.cost());
             Box::new(Intersect {
                 its,
-                cur: 0,
+                cur: SeriesRef(0),
                 done: false,
             })
         }
@@ -236,7 +260,7 @@ impl PostingsIter for Intersect<'_> {
         self.align()
     }
 
-    fn seek(&mut self, target: u64) -> bool {
+    fn seek(&mut self, target: SeriesRef) -> bool {
         if self.done {
             return false;
         }
@@ -244,12 +268,16 @@ impl PostingsIter for Intersect<'_> {
         self.align()
     }
 
-    fn at(&self) -> u64 {
+    fn at(&self) -> SeriesRef {
         self.cur
     }
 
     fn cost(&self) -> usize {
         self.its.iter().map(|p| p.cost()).min().unwrap_or(0)
+    }
+
+    fn error(&mut self) -> Option<Error> {
+        self.its.iter_mut().find_map(|p| p.error())
     }
 }
 
@@ -257,8 +285,8 @@ impl PostingsIter for Intersect<'_> {
 pub struct Union<'a> {
     its: Vec<BoxPostings<'a>>,
     /// `(current reference, index into its)` of the streams not yet exhausted.
-    heap: BinaryHeap<Reverse<(u64, usize)>>,
-    cur: Option<u64>,
+    heap: BinaryHeap<Reverse<(SeriesRef, usize)>>,
+    cur: Option<SeriesRef>,
     started: bool,
 }
 
@@ -277,7 +305,7 @@ pub fn union<'a>(mut its: Vec<BoxPostings<'a>>) -> BoxPostings<'a> {
 }
 
 impl Union<'_> {
-    fn start(&mut self, seek: Option<u64>) {
+    fn start(&mut self, seek: Option<SeriesRef>) {
         self.started = true;
         for (i, p) in self.its.iter_mut().enumerate() {
             let ok = match seek {
@@ -317,7 +345,7 @@ impl PostingsIter for Union<'_> {
         self.cur.is_some()
     }
 
-    fn seek(&mut self, target: u64) -> bool {
+    fn seek(&mut self, target: SeriesRef) -> bool {
         if !self.started {
             self.start(Some(target));
             return self.cur.is_some();
@@ -343,8 +371,8 @@ impl PostingsIter for Union<'_> {
         self.cur.is_some()
     }
 
-    fn at(&self) -> u64 {
-        self.cur.unwrap_or(0)
+    fn at(&self) -> SeriesRef {
+        self.cur.unwrap_or_default()
     }
 
     fn cost(&self) -> usize {
@@ -352,6 +380,10 @@ impl PostingsIter for Union<'_> {
             .iter()
             .map(|p| p.cost())
             .fold(0, usize::saturating_add)
+    }
+
+    fn error(&mut self) -> Option<Error> {
+        self.its.iter_mut().find_map(|p| p.error())
     }
 }
 
@@ -398,28 +430,31 @@ impl PostingsIter for Without<'_> {
         self.full.next() && self.settle()
     }
 
-    fn seek(&mut self, target: u64) -> bool {
+    fn seek(&mut self, target: SeriesRef) -> bool {
         self.full.seek(target) && self.settle()
     }
 
-    fn at(&self) -> u64 {
+    fn at(&self) -> SeriesRef {
         self.full.at()
     }
 
     fn cost(&self) -> usize {
         self.full.cost()
     }
+
+    fn error(&mut self) -> Option<Error> {
+        self.full.error().or_else(|| self.drop.error())
+    }
 }
 
-/// Calls `f` with the postings offset of every value `v` of the matcher's label for which
+/// The union of the postings of every value `v` of the matcher's label for which
 /// `m.matches(v) == want`, narrowing the values walked with the matcher's literal set or
 /// prefixes when those values must satisfy its positive part.
-fn for_each_value<B: AsRef<[u8]>>(
-    index: &Index<B>,
+fn values_postings<'a>(
+    index: &'a dyn IndexReader,
     m: &Matcher,
     want: bool,
-    mut f: impl FnMut(u64),
-) -> Result<(), FormatError> {
+) -> Result<BoxPostings<'a>> {
     let name = m.name();
     // The values wanted satisfy the un-negated test exactly when this holds.
     let positive = want != m.op().is_negative();
@@ -430,37 +465,44 @@ fn for_each_value<B: AsRef<[u8]>>(
     };
     match candidates {
         Candidates::Set(values) => {
+            let mut lists = Vec::with_capacity(values.len());
             for v in values {
                 if m.matches(v) == want {
-                    if let Some(off) = index.postings_offset(name, v)? {
-                        f(off);
+                    let p = index.postings(name, v)?;
+                    if p.cost() > 0 {
+                        lists.push(p);
                     }
                 }
             }
+            Ok(union(lists))
         }
         Candidates::Prefixes(prefixes) => {
+            let mut lists = Vec::with_capacity(prefixes.len());
             for p in prefixes {
-                for lv in index.label_values_from(name, p)? {
-                    let lv = lv?;
-                    if !lv.value.starts_with(p) {
-                        break;
+                let mut select = |v: &[u8]| {
+                    if !v.starts_with(p) {
+                        Select::Stop
+                    } else if m.matches(v) == want {
+                        Select::Take
+                    } else {
+                        Select::Skip
                     }
-                    if m.matches(lv.value) == want {
-                        f(lv.postings_offset);
-                    }
-                }
+                };
+                lists.push(index.postings_for_values(name, p, &mut select)?);
             }
+            Ok(union(lists))
         }
         Candidates::All => {
-            for lv in index.label_values_from(name, b"")? {
-                let lv = lv?;
-                if m.matches(lv.value) == want {
-                    f(lv.postings_offset);
+            let mut select = |v: &[u8]| {
+                if m.matches(v) == want {
+                    Select::Take
+                } else {
+                    Select::Skip
                 }
-            }
+            };
+            index.postings_for_values(name, b"", &mut select)
         }
     }
-    Ok(())
 }
 
 /// The series of `index` that pass every matcher, with Prometheus's semantics (a missing
@@ -470,33 +512,27 @@ fn for_each_value<B: AsRef<[u8]>>(
 /// matcher that accepts the empty value instead subtracts the values it rejects (so
 /// `{a!="x"}` is every series minus `a="x"`). Positive terms are intersected, shortest
 /// first; the every-series list is read only if no term is positive.
-pub fn postings_for_matchers<'a, B: AsRef<[u8]>>(
-    index: &'a Index<B>,
+pub fn postings_for_matchers<'a>(
+    index: &'a dyn IndexReader,
     matchers: &[Matcher],
-) -> Result<BoxPostings<'a>, FormatError> {
+) -> Result<BoxPostings<'a>> {
     let mut positive: Vec<BoxPostings<'a>> = Vec::new();
     let mut negative: Vec<BoxPostings<'a>> = Vec::new();
-    let mut offsets = Vec::new();
     for m in matchers {
         // A series without the label passes exactly when the matcher accepts "".
         let want = !m.matches_empty();
-        offsets.clear();
-        for_each_value(index, m, want, |off| offsets.push(off))?;
-        let mut lists: Vec<BoxPostings<'a>> = Vec::with_capacity(offsets.len());
-        for &off in &offsets {
-            lists.push(Box::new(ListPostings::new(index.postings_at(off)?)));
-        }
+        let p = values_postings(index, m, want)?;
         if want {
-            if lists.is_empty() {
+            if p.cost() == 0 {
                 return Ok(Box::new(EmptyPostings));
             }
-            positive.push(union(lists));
-        } else if !lists.is_empty() {
-            negative.push(union(lists));
+            positive.push(p);
+        } else if p.cost() > 0 {
+            negative.push(p);
         }
     }
     if positive.is_empty() {
-        positive.push(Box::new(ListPostings::new(index.all_postings()?)));
+        positive.push(index.all_postings()?);
     }
     let mut it = intersect(positive);
     if !negative.is_empty() {
@@ -510,23 +546,70 @@ mod tests {
     use super::*;
 
     fn v(refs: &[u64]) -> BoxPostings<'static> {
-        Box::new(VecPostings::new(refs.to_vec()))
+        Box::new(VecPostings::new(
+            refs.iter().map(|&r| SeriesRef(r)).collect(),
+        ))
     }
 
     fn all(p: BoxPostings<'_>) -> Vec<u64> {
-        iter(p).collect()
+        iter(p).map(|r| r.unwrap().0).collect()
+    }
+
+    /// Ends with an error after its references.
+    struct Failing(VecPostings, bool);
+
+    impl PostingsIter for Failing {
+        fn next(&mut self) -> bool {
+            self.0.next()
+        }
+        fn seek(&mut self, target: SeriesRef) -> bool {
+            self.0.seek(target)
+        }
+        fn at(&self) -> SeriesRef {
+            self.0.at()
+        }
+        fn cost(&self) -> usize {
+            self.0.cost()
+        }
+        fn error(&mut self) -> Option<Error> {
+            std::mem::take(&mut self.1).then(|| Error::NotFound {
+                path: "postings".into(),
+                what: "gone",
+            })
+        }
+    }
+
+    #[test]
+    fn errors_pass_through_combinators() {
+        let failing = || -> BoxPostings<'static> {
+            Box::new(Failing(
+                VecPostings::new(vec![SeriesRef(1), SeriesRef(3)]),
+                true,
+            ))
+        };
+        for p in [
+            union(vec![v(&[1, 2]), failing()]),
+            intersect(vec![v(&[1, 2, 3]), failing()]),
+            without(failing(), v(&[2])),
+            without(v(&[1, 2, 3]), failing()),
+        ] {
+            let got: Vec<_> = iter(p).collect();
+            assert!(got.last().is_some_and(|r| r.is_err()), "{got:?}");
+            assert_eq!(got.iter().filter(|r| r.is_err()).count(), 1);
+        }
+        assert!(iter(v(&[1])).all(|r| r.is_ok()));
     }
 
     #[test]
     fn vec_seek_semantics() {
-        let mut p = VecPostings::new(vec![2, 4, 6]);
-        assert!(p.seek(3) && p.at() == 4);
+        let mut p = VecPostings::new(vec![SeriesRef(2), SeriesRef(4), SeriesRef(6)]);
+        assert!(p.seek(SeriesRef(3)) && p.at().0 == 4);
         assert!(
-            p.seek(4) && p.at() == 4,
+            p.seek(SeriesRef(4)) && p.at().0 == 4,
             "seek stays on a reference >= target"
         );
-        assert!(p.next() && p.at() == 6);
-        assert!(!p.seek(7) && !p.next());
+        assert!(p.next() && p.at().0 == 6);
+        assert!(!p.seek(SeriesRef(7)) && !p.next());
     }
 
     #[test]
@@ -551,10 +634,10 @@ mod tests {
     #[test]
     fn union_seek_only_moves_streams_behind() {
         let mut u = union(vec![v(&[1, 10]), v(&[2, 3, 4, 11])]);
-        assert!(u.seek(4) && u.at() == 4);
-        assert!(u.seek(4) && u.at() == 4);
-        assert!(u.next() && u.at() == 10);
-        assert!(u.seek(11) && u.at() == 11);
+        assert!(u.seek(SeriesRef(4)) && u.at().0 == 4);
+        assert!(u.seek(SeriesRef(4)) && u.at().0 == 4);
+        assert!(u.next() && u.at().0 == 10);
+        assert!(u.seek(SeriesRef(11)) && u.at().0 == 11);
         assert!(!u.next());
     }
 
@@ -574,14 +657,18 @@ mod tests {
         for target in [0u64, 1, 2, 3, 500, 2996, 2997, 2998] {
             let mut p = ListPostings::new(list.clone());
             let want = refs.iter().copied().find(|&r| r >= target);
-            assert_eq!(p.seek(target).then(|| p.at()), want, "target {target}");
+            assert_eq!(
+                p.seek(SeriesRef(target)).then(|| p.at().0),
+                want,
+                "target {target}"
+            );
         }
         let mut p = ListPostings::new(list);
         let mut got = Vec::new();
         let mut t = 0;
-        while p.seek(t) {
-            got.push(p.at());
-            t = p.at() + 7;
+        while p.seek(SeriesRef(t)) {
+            got.push(p.at().0);
+            t = p.at().0 + 7;
         }
         let want: Vec<u64> = {
             let mut out = Vec::new();

@@ -2,8 +2,9 @@
 
 use crate::block::Block;
 use crate::db::Db;
-use crate::error::{Error, Result};
+use crate::error::Result;
 use crate::labels::Label;
+use crate::storage::BlockReader;
 
 use super::matcher::Matcher;
 use super::postings::postings_for_matchers;
@@ -11,7 +12,8 @@ use super::series::SeriesSet;
 
 /// Series, label names and label values selected by matchers, with Prometheus's semantics.
 ///
-/// Implemented by [`Block`] and by [`Db`] (all blocks of a data directory merged).
+/// Implemented by [`Block`] and by [`Db`] (all blocks of a data directory merged), and by
+/// anything else that lists its [`BlockReader`]s: one implementation serves them all.
 /// Matchers in one slice must all pass (`{a="1", b=~"2|3"}`); an empty slice selects every
 /// series, where Prometheus would select none.
 ///
@@ -35,6 +37,10 @@ use super::series::SeriesSet;
 /// # }
 /// ```
 pub trait Querier {
+    /// The readers queried, in the order their series sets are merged (blocks by
+    /// `minTime`, then the head). Everything else is implemented once, over these.
+    fn readers(&self) -> Vec<&dyn BlockReader>;
+
     /// Series passing every matcher with samples in the closed range `[mint, maxt]`, in
     /// label order, each once; samples merged across blocks, tombstones applied.
     fn select(&self, matchers: &[Matcher], mint: i64, maxt: i64) -> Result<SeriesSet<'_>> {
@@ -43,46 +49,60 @@ pub trait Querier {
 
     /// Series passing any one of several matcher sets (their union, each series once),
     /// as `promtool tsdb dump` does with several `--match` flags.
-    fn select_any(&self, selectors: &[&[Matcher]], mint: i64, maxt: i64) -> Result<SeriesSet<'_>>;
+    fn select_any(&self, selectors: &[&[Matcher]], mint: i64, maxt: i64) -> Result<SeriesSet<'_>> {
+        SeriesSet::select(self.readers(), selectors, mint, maxt)
+    }
 
     /// Label names of the series passing `matchers` (of every series if there are none),
     /// sorted, each once.
-    fn label_names(&self, matchers: &[Matcher]) -> Result<Vec<&[u8]>>;
+    fn label_names(&self, matchers: &[Matcher]) -> Result<Vec<&[u8]>> {
+        let mut out = Vec::new();
+        for r in self.readers() {
+            reader_label_names(r, matchers, &mut out)?;
+        }
+        Ok(sorted_unique(out))
+    }
 
     /// Values of label `name` among the series passing `matchers`, sorted, each once.
-    fn label_values(&self, name: &[u8], matchers: &[Matcher]) -> Result<Vec<&[u8]>>;
+    fn label_values(&self, name: &[u8], matchers: &[Matcher]) -> Result<Vec<&[u8]>> {
+        let mut out = Vec::new();
+        for r in self.readers() {
+            reader_label_values(r, name, matchers, &mut out)?;
+        }
+        Ok(sorted_unique(out))
+    }
 }
 
-fn index_error(block: &Block) -> impl Fn(crate::FormatError) -> Error + '_ {
-    move |e| Error::format(block.dir().join("index"), e)
-}
-
-/// Calls `f` with the labels of every series of `block` passing `matchers`.
+/// Calls `f` with the labels of every series of `reader` passing `matchers`.
 fn for_each_series<'a>(
-    block: &'a Block,
+    reader: &'a dyn BlockReader,
     matchers: &[Matcher],
     mut f: impl FnMut(&[Label<'a>]),
 ) -> Result<()> {
-    let mut refs = postings_for_matchers(block.index(), matchers).map_err(index_error(block))?;
+    let index = reader.index_reader();
+    let mut refs = postings_for_matchers(index, matchers)?;
     let (mut labels, mut chunks) = (Vec::new(), Vec::new());
     while refs.next() {
-        block.read_series(refs.at(), &mut labels, &mut chunks)?;
+        index.series(refs.at(), &mut labels, &mut chunks)?;
         f(&labels);
     }
-    Ok(())
+    match refs.error() {
+        Some(e) => Err(e),
+        None => Ok(()),
+    }
 }
 
-fn block_label_names<'a>(
-    block: &'a Block,
+fn reader_label_names<'a>(
+    reader: &'a dyn BlockReader,
     matchers: &[Matcher],
     out: &mut Vec<&'a [u8]>,
 ) -> Result<()> {
     if matchers.is_empty() {
-        out.extend(block.index().label_names().map_err(index_error(block))?);
+        out.extend(reader.index_reader().label_names()?);
         return Ok(());
     }
     let mut seen: Vec<&'a [u8]> = Vec::new();
-    for_each_series(block, matchers, |labels| {
+    for_each_series(reader, matchers, |labels| {
         for l in labels {
             // Series share most names: a sorted, deduplicated list stays short.
             if let Err(i) = seen.binary_search(&l.name) {
@@ -94,22 +114,19 @@ fn block_label_names<'a>(
     Ok(())
 }
 
-fn block_label_values<'a>(
-    block: &'a Block,
+fn reader_label_values<'a>(
+    reader: &'a dyn BlockReader,
     name: &[u8],
     matchers: &[Matcher],
     out: &mut Vec<&'a [u8]>,
 ) -> Result<()> {
     if matchers.is_empty() {
-        out.extend(
-            block
-                .index()
-                .label_values(name)
-                .map_err(index_error(block))?,
-        );
+        for v in reader.index_reader().label_values_from(name, b"")? {
+            out.push(v?);
+        }
         return Ok(());
     }
-    for_each_series(block, matchers, |labels| {
+    for_each_series(reader, matchers, |labels| {
         if let Some(l) = labels.iter().find(|l| l.name == name) {
             out.push(l.value);
         }
@@ -122,50 +139,17 @@ fn sorted_unique(mut v: Vec<&[u8]>) -> Vec<&[u8]> {
     v
 }
 
-fn blocks_label_names<'a>(blocks: &'a [Block], matchers: &[Matcher]) -> Result<Vec<&'a [u8]>> {
-    let mut out = Vec::new();
-    for b in blocks {
-        block_label_names(b, matchers, &mut out)?;
-    }
-    Ok(sorted_unique(out))
-}
-
-fn blocks_label_values<'a>(
-    blocks: &'a [Block],
-    name: &[u8],
-    matchers: &[Matcher],
-) -> Result<Vec<&'a [u8]>> {
-    let mut out = Vec::new();
-    for b in blocks {
-        block_label_values(b, name, matchers, &mut out)?;
-    }
-    Ok(sorted_unique(out))
-}
-
 impl Querier for Block {
-    fn select_any(&self, selectors: &[&[Matcher]], mint: i64, maxt: i64) -> Result<SeriesSet<'_>> {
-        SeriesSet::select([self], selectors, mint, maxt)
-    }
-
-    fn label_names(&self, matchers: &[Matcher]) -> Result<Vec<&[u8]>> {
-        blocks_label_names(std::slice::from_ref(self), matchers)
-    }
-
-    fn label_values(&self, name: &[u8], matchers: &[Matcher]) -> Result<Vec<&[u8]>> {
-        blocks_label_values(std::slice::from_ref(self), name, matchers)
+    fn readers(&self) -> Vec<&dyn BlockReader> {
+        vec![self]
     }
 }
 
 impl Querier for Db {
-    fn select_any(&self, selectors: &[&[Matcher]], mint: i64, maxt: i64) -> Result<SeriesSet<'_>> {
-        SeriesSet::select(self.blocks(), selectors, mint, maxt)
-    }
-
-    fn label_names(&self, matchers: &[Matcher]) -> Result<Vec<&[u8]>> {
-        blocks_label_names(self.blocks(), matchers)
-    }
-
-    fn label_values(&self, name: &[u8], matchers: &[Matcher]) -> Result<Vec<&[u8]>> {
-        blocks_label_values(self.blocks(), name, matchers)
+    fn readers(&self) -> Vec<&dyn BlockReader> {
+        self.blocks()
+            .iter()
+            .map(|b| b as &dyn BlockReader)
+            .collect()
     }
 }

@@ -9,12 +9,12 @@
 //! `chainSampleIterator`) down to Go's `container/heap` sift order, so that when
 //! overlapping blocks hold different values for the same timestamp the same one wins.
 
-use crate::block::Block;
 use crate::chunkenc::{Encoding, FloatHistogramIter, HistogramIter, XorIter};
 use crate::error::{Error, FormatError, FormatErrorKind, Result, Section};
 use crate::histogram::{FloatHistogram, IntHistogram};
 use crate::index::ChunkMeta;
 use crate::labels::Label;
+use crate::storage::{AsBlockReader, BlockReader};
 use crate::tombstones::Intervals;
 
 use super::matcher::Matcher;
@@ -85,11 +85,21 @@ fn heap_pop<T>(h: &mut Vec<T>, less: impl Fn(&T, &T) -> bool) -> Option<T> {
 }
 
 /// The part of a series that one block holds.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 struct Part<'a> {
-    block: &'a Block,
+    block: &'a dyn BlockReader,
     tombstones: Option<&'a Intervals>,
     chunks: Vec<ChunkMeta>,
+}
+
+impl std::fmt::Debug for Part<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Part")
+            .field("time_range", &self.block.time_range())
+            .field("tombstones", &self.tombstones)
+            .field("chunks", &self.chunks)
+            .finish()
+    }
 }
 
 /// One series of a query result.
@@ -108,7 +118,7 @@ impl<'a> Series<'a> {
     }
 
     /// Chunk metas of this series per block, as `(block, chunks)`, limited to the query range.
-    pub fn chunks(&self) -> impl Iterator<Item = (&'a Block, &[ChunkMeta])> + '_ {
+    pub fn chunks(&self) -> impl Iterator<Item = (&'a dyn BlockReader, &[ChunkMeta])> + '_ {
         self.parts.iter().map(|p| (p.block, p.chunks.as_slice()))
     }
 
@@ -232,19 +242,21 @@ impl<'a> BlockSamples<'a> {
                 self.chunk = None;
                 if let Some(e) = failed {
                     let at = meta.min_time.max(self.mint);
-                    return Some((at, Err(p.block.chunk_data_error(meta.chunk_ref, e))));
+                    let e = p.block.chunk_reader().chunk_data_error(&meta, e);
+                    return Some((at, Err(e)));
                 }
             }
             let meta = *p.chunks.get(self.next_chunk)?;
             self.next_chunk += 1;
             let at = meta.min_time.max(self.mint);
-            let chunk = match p.block.chunk(meta.chunk_ref) {
+            let chunks = p.block.chunk_reader();
+            let chunk = match chunks.chunk(&meta) {
                 Ok(c) => c,
                 Err(e) => return Some((at, Err(e))),
             };
             match ChunkIter::new(chunk.encoding, chunk.data) {
                 Ok(it) => self.chunk = Some((meta, it)),
-                Err(e) => return Some((at, Err(p.block.chunk_data_error(meta.chunk_ref, e)))),
+                Err(e) => return Some((at, Err(chunks.chunk_data_error(&meta, e)))),
             }
         }
     }
@@ -353,7 +365,7 @@ impl Iterator for Samples<'_> {
 
 /// One block's series stream with its current series.
 struct Cursor<'a> {
-    block: &'a Block,
+    block: &'a dyn BlockReader,
     refs: BoxPostings<'a>,
     current: Option<(Vec<Label<'a>>, Part<'a>)>,
 }
@@ -362,12 +374,13 @@ impl<'a> Cursor<'a> {
     /// Moves to the next series that has chunks in `[mint, maxt]`; false at the end.
     fn advance(&mut self, mint: i64, maxt: i64) -> Result<bool> {
         self.current = None;
+        let index = self.block.index_reader();
         while self.refs.next() {
             let id = self.refs.at();
             let mut labels = Vec::new();
             let mut chunks = Vec::new();
-            self.block.read_series(id, &mut labels, &mut chunks)?;
-            let tombstones = self.block.tombstones().get(id);
+            index.series(id, &mut labels, &mut chunks)?;
+            let tombstones = self.block.deleted(id);
             chunks.retain(|c| {
                 c.max_time >= mint
                     && c.min_time <= maxt
@@ -386,7 +399,10 @@ impl<'a> Cursor<'a> {
             ));
             return Ok(true);
         }
-        Ok(false)
+        match self.refs.error() {
+            Some(e) => Err(e),
+            None => Ok(false),
+        }
     }
 
     fn labels(&self) -> &[Label<'a>] {
@@ -413,24 +429,29 @@ fn cursor_less(a: &Cursor<'_>, b: &Cursor<'_>) -> bool {
 impl<'a> SeriesSet<'a> {
     /// Series of `blocks` (in the order given, normally by `minTime`) that have data in the
     /// closed range `[mint, maxt]`. Blocks outside the range are not read.
-    pub fn new(blocks: impl IntoIterator<Item = &'a Block>, mint: i64, maxt: i64) -> Result<Self> {
+    pub fn new<B: AsBlockReader + ?Sized + 'a>(
+        blocks: impl IntoIterator<Item = &'a B>,
+        mint: i64,
+        maxt: i64,
+    ) -> Result<Self> {
         Self::select(blocks, &[], mint, maxt)
     }
 
     /// Series of `blocks` that pass every matcher of at least one of `selectors` and have
     /// data in `[mint, maxt]`; no selectors selects every series. Each block resolves the
     /// selectors through its postings and reads only the series they name.
-    pub fn select(
-        blocks: impl IntoIterator<Item = &'a Block>,
+    pub fn select<B: AsBlockReader + ?Sized + 'a>(
+        blocks: impl IntoIterator<Item = &'a B>,
         selectors: &[&[Matcher]],
         mint: i64,
         maxt: i64,
     ) -> Result<Self> {
         let mut heap = Vec::new();
         for block in blocks {
-            let m = block.meta();
+            let block = block.as_block_reader();
+            let (min_time, max_time) = block.time_range();
             // Go's OverlapsClosedInterval: block maxTime is exclusive.
-            if m.min_time > maxt || mint >= m.max_time {
+            if min_time > maxt || mint >= max_time {
                 continue;
             }
             let mut c = Cursor {
@@ -501,13 +522,11 @@ impl<'a> Iterator for SeriesSet<'a> {
 
 /// The series of `block` that pass any of `selectors` (every series if there are none).
 pub(crate) fn block_postings<'a>(
-    block: &'a Block,
+    block: &'a dyn BlockReader,
     selectors: &[&[Matcher]],
 ) -> Result<BoxPostings<'a>> {
-    let index = block.index();
-    let resolve = |m: &[Matcher]| {
-        postings_for_matchers(index, m).map_err(|e| Error::format(block.dir().join("index"), e))
-    };
+    let index = block.index_reader();
+    let resolve = |m: &[Matcher]| postings_for_matchers(index, m);
     if selectors.is_empty() {
         return resolve(&[]);
     }

@@ -168,11 +168,12 @@ fn prometheus3_index_matches_promtool_where_chunk_refs_match() {
                 blk.series()
                     .expect("series")
                     .flat_map(|s| s.expect("series").chunks)
-                    .map(|c| c.chunk_ref)
+                    .map(|c| c.chunk_ref.0)
                     .collect()
             };
             let equal_refs = refs(&ba) == refs(&bb);
-            let equal_index = ba.index().bytes() == bb.index().bytes();
+            let equal_index =
+                ba.index().bytes().expect("index") == bb.index().bytes().expect("index");
             assert_eq!(equal_refs, equal_index, "{name}: {}", a.display());
             if equal_index {
                 same += 1;
