@@ -1,6 +1,7 @@
 //! Golden tests: run the built `tsblock` over every fixture data directory in
 //! `testdata/blocks/` and compare byte for byte with what promtool 2.42 printed for it
-//! (`testdata/expected/`), with memory maps and with `--no-mmap`.
+//! (`testdata/expected/`), with memory maps, with `--no-mmap` and with `--ranged` (every
+//! byte through the range cache).
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -36,7 +37,7 @@ fn check(name: &str, args: &[&str], expected: &str) {
 
 fn check_against(name: &str, args: &[&str], expected: &str, want: Vec<u8>) {
     let path = root().join("blocks").join(name);
-    for mode in [&[][..], &["--no-mmap"][..]] {
+    for mode in [&[][..], &["--no-mmap"][..], &["--ranged"][..]] {
         let all: Vec<&str> = args.iter().chain(mode).copied().collect();
         let (got, stderr, ok) = tsblock(&all, &path);
         assert!(ok, "tsblock {all:?} {name} failed: {stderr}");

@@ -2,7 +2,8 @@
 //!
 //! For random blocks (one to three, overlapping in series and time) and random matcher
 //! sets, `select`, `label_names` and `label_values` must return exactly what testing every
-//! series' labels one by one returns.
+//! series' labels one by one returns: through the blocks, and through the storage traits
+//! over an in-memory copy of them (`common::memhead`).
 
 use std::collections::BTreeSet;
 
@@ -166,6 +167,27 @@ fn check<Q: Querier>(q: &Q, all: &BTreeSet<Owned>, sets: &[Vec<M>]) {
     }
 }
 
+/// Every series' labels and samples (time, value bits), merged across blocks.
+fn samples<Q: Querier>(q: &Q) -> Vec<(Owned, Vec<(i64, u64)>)> {
+    q.select(&[], i64::MIN, i64::MAX)
+        .expect("select")
+        .map(|s| {
+            let s = s.expect("series");
+            let values = s
+                .samples()
+                .map(|x| {
+                    let x = x.expect("sample");
+                    match x.value {
+                        tsblock::query::Value::Float(v) => (x.t, v.to_bits()),
+                        _ => (x.t, 0),
+                    }
+                })
+                .collect();
+            (owned(s.labels()), values)
+        })
+        .collect()
+}
+
 proptest! {
     #![proptest_config(ProptestConfig { cases: 48, ..ProptestConfig::default() })]
 
@@ -187,6 +209,10 @@ proptest! {
             }
         }
         check(&db, &all, &sets);
+        // The same through the storage traits over an in-memory head-like store.
+        let mem = common::memhead::MemDb::copy(&db);
+        check(&mem, &all, &sets);
+        prop_assert_eq!(samples(&mem), samples(&db));
         if let [b] = db.blocks() {
             let block: &Block = b;
             check(block, &all, &sets);

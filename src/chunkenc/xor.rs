@@ -113,6 +113,43 @@ impl<'a> XorIter<'a> {
         self.total
     }
 
+    /// Decodes every sample left, appending timestamps to `ts` and values to `vs`: the
+    /// batch path for exporters and dumps, without the per-sample `Option<Result<…>>` of
+    /// [`Iterator::next`]. Room is reserved once, for no more samples than the bits left
+    /// can hold (each takes at least 2), so a hostile count sizes nothing.
+    ///
+    /// On an error the samples decoded before it stay in the vectors and the iterator is
+    /// finished.
+    ///
+    /// ```
+    /// use tsblock::chunkenc::{XorAppender, XorIter};
+    ///
+    /// let mut app = XorAppender::new();
+    /// for t in 0..100 {
+    ///     app.append(t * 15_000, t as f64 / 2.0);
+    /// }
+    /// let chunk = app.finish();
+    /// let (mut ts, mut vs) = (Vec::new(), Vec::new());
+    /// XorIter::new(&chunk).unwrap().decode_into(&mut ts, &mut vs).unwrap();
+    /// assert_eq!((ts.len(), ts[99], vs[99]), (100, 99 * 15_000, 49.5));
+    /// ```
+    pub fn decode_into(&mut self, ts: &mut Vec<i64>, vs: &mut Vec<f64>) -> Result<(), FormatError> {
+        let left = usize::from(self.total.saturating_sub(self.read));
+        let room = left.min(self.br.bits_left() / 2 + 2);
+        ts.reserve(room);
+        vs.reserve(room);
+        while self.read < self.total {
+            if let Err(e) = self.step() {
+                self.read = self.total;
+                return Err(e);
+            }
+            self.read += 1;
+            ts.push(self.t);
+            vs.push(f64::from_bits(self.v));
+        }
+        Ok(())
+    }
+
     fn error(&self, kind: FormatErrorKind) -> FormatError {
         // +2 for the sample-count header before the bit stream.
         FormatError::new(Section::ChunkData, self.br.byte_offset() as u64 + 2, kind)
@@ -541,6 +578,49 @@ mod tests {
                     if r.is_err() { break; }
                 }
             }
+        }
+    }
+
+    #[test]
+    fn decode_into_equals_next_and_keeps_samples_before_an_error() {
+        let mut app = XorAppender::new();
+        let mut x = 1u64;
+        for t in 0..120i64 {
+            x = x
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            app.append(t * 1000 + (x >> 60) as i64, f64::from_bits(x >> 2));
+        }
+        let chunk = app.finish();
+        let want: Vec<(i64, f64)> = XorIter::new(&chunk).unwrap().map(|r| r.unwrap()).collect();
+        let (mut ts, mut vs) = (vec![-1], vec![-1.0]);
+        XorIter::new(&chunk)
+            .unwrap()
+            .decode_into(&mut ts, &mut vs)
+            .unwrap();
+        let got: Vec<(i64, f64)> = ts[1..]
+            .iter()
+            .copied()
+            .zip(vs[1..].iter().copied())
+            .collect();
+        assert_eq!(got.len(), want.len());
+        assert!(got
+            .iter()
+            .zip(&want)
+            .all(|(a, b)| a.0 == b.0 && a.1.to_bits() == b.1.to_bits()));
+        for cut in 2..chunk.len() {
+            let mut it = XorIter::new(&chunk[..cut]).unwrap();
+            let (mut ts, mut vs) = (Vec::new(), Vec::new());
+            let r = it.decode_into(&mut ts, &mut vs);
+            let by_next: Vec<_> = XorIter::new(&chunk[..cut]).unwrap().collect();
+            let ok = by_next.iter().filter(|r| r.is_ok()).count();
+            assert_eq!(ts.len(), ok, "cut {cut}");
+            assert_eq!(
+                r.is_err(),
+                by_next.last().is_some_and(|r| r.is_err()),
+                "cut {cut}"
+            );
+            assert!(it.next().is_none());
         }
     }
 }

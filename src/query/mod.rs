@@ -10,4 +10,4 @@ mod series;
 pub use matcher::{MatchOp, Matcher, MatcherError};
 pub use querier::Querier;
 pub use selector::{Selector, SelectorError};
-pub use series::{Sample, Samples, Series, SeriesSet, Value};
+pub use series::{Sample, SampleRef, Samples, Series, SeriesSet, Value};

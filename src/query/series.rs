@@ -38,6 +38,19 @@ pub enum Value {
     FloatHistogram,
 }
 
+/// A sample's value lent by [`Samples::next_sample`] and [`Samples::seek`]: a float, or
+/// a histogram borrowed from the decoder until the next call.
+#[derive(Debug, Clone, Copy, PartialEq)]
+#[non_exhaustive]
+pub enum SampleRef<'s> {
+    /// A float (exact bits kept: NaN payloads, stale markers, -0).
+    Float(f64),
+    /// A native histogram with integer counts (chunk encoding 2).
+    Histogram(&'s IntHistogram),
+    /// A native histogram with float counts (chunk encoding 3).
+    FloatHistogram(&'s FloatHistogram),
+}
+
 /// One sample.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Sample {
@@ -216,6 +229,37 @@ impl<'a> BlockSamples<'a> {
         self.at.is_some()
     }
 
+    /// Moves to the first sample at or after `t` (staying on the current one if it is),
+    /// skipping chunks that end before `t` without decoding them; false at the end.
+    fn seek(&mut self, t: i64) -> bool {
+        if let Some((at, r)) = &self.at {
+            if *at >= t || r.is_err() {
+                return true;
+            }
+        }
+        if self.chunk.as_ref().is_some_and(|(m, _)| m.max_time < t) {
+            self.chunk = None;
+        }
+        if self.chunk.is_none() {
+            while self
+                .part
+                .chunks
+                .get(self.next_chunk)
+                .is_some_and(|m| m.max_time < t)
+            {
+                self.next_chunk += 1;
+            }
+        }
+        loop {
+            if !self.advance() {
+                return false;
+            }
+            if self.t() >= t || self.is_err() {
+                return true;
+            }
+        }
+    }
+
     fn next_item(&mut self) -> Option<At> {
         let p = &self.part;
         loop {
@@ -292,6 +336,101 @@ impl Samples<'_> {
             ChunkIter::FloatHistogram(it) => Some(it.at()),
             _ => None,
         }
+    }
+
+    /// The next sample with its value lent: floats by value, histograms borrowed from the
+    /// decoder (no copy, no allocation per sample) until the next call.
+    ///
+    /// ```
+    /// use tsblock::query::SampleRef;
+    /// use tsblock::{Db, Querier};
+    ///
+    /// # fn main() -> tsblock::Result<()> {
+    /// let db = Db::open("testdata/blocks/spec-histograms")?;
+    /// let (mut floats, mut buckets) = (0, 0);
+    /// for series in db.select(&[], i64::MIN, i64::MAX)? {
+    ///     let series = series?;
+    ///     let mut samples = series.samples();
+    ///     while let Some(sample) = samples.next_sample() {
+    ///         match sample?.1 {
+    ///             SampleRef::Float(_) => floats += 1,
+    ///             SampleRef::Histogram(h) => buckets += h.positive_buckets_iter().count(),
+    ///             SampleRef::FloatHistogram(h) => buckets += h.positive_buckets_iter().count(),
+    ///             _ => {}
+    ///         }
+    ///     }
+    /// }
+    /// assert!(buckets > 0);
+    /// # let _ = floats;
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub fn next_sample(&mut self) -> Option<Result<(i64, SampleRef<'_>)>> {
+        match self.next()? {
+            Ok(s) => self.lend(s.t),
+            Err(e) => Some(Err(e)),
+        }
+    }
+
+    /// Moves to the first sample at or after `t` and lends it, as Prometheus's
+    /// `Iterator.Seek`: a seek to a time at or before the current sample stays on it.
+    /// Whole chunks that end before `t` are skipped without being decoded. After the
+    /// returned sample, [`Samples::next_sample`] (or `next`) goes on from there.
+    pub fn seek(&mut self, t: i64) -> Option<Result<(i64, SampleRef<'_>)>> {
+        if self.done {
+            return None;
+        }
+        if self.started {
+            if let Some(c) = self.curr {
+                if let Some((at, Ok(_))) = self.iters.get(c).and_then(|b| b.at.as_ref()) {
+                    if *at >= t {
+                        return self.lend(*at);
+                    }
+                }
+            }
+        }
+        self.started = true;
+        self.heap.clear();
+        let iters = &mut self.iters;
+        for i in 0..iters.len() {
+            if iters[i].seek(t) {
+                heap_push(&mut self.heap, i, |a, b| iters[*a].t() < iters[*b].t());
+            }
+        }
+        let Some(c) = heap_pop(&mut self.heap, |a, b| iters[*a].t() < iters[*b].t()) else {
+            self.curr = None;
+            self.done = true;
+            return None;
+        };
+        self.curr = Some(c);
+        self.last_t = iters[c].t();
+        match iters[c].at.take() {
+            Some((at, Ok(v))) => {
+                iters[c].at = Some((at, Ok(v)));
+                self.lend(at)
+            }
+            Some((_, Err(e))) => {
+                self.done = true;
+                Some(Err(e))
+            }
+            None => None,
+        }
+    }
+
+    /// The current sample (just returned by `next`, at time `t`) with its value lent.
+    fn lend(&self, t: i64) -> Option<Result<(i64, SampleRef<'_>)>> {
+        let b = self.iters.get(self.curr?)?;
+        let value = match (&b.at, b.chunk.as_ref().map(|(_, it)| it)) {
+            (Some((_, Ok(Value::Float(v)))), _) => SampleRef::Float(*v),
+            (Some((_, Ok(Value::Histogram))), Some(ChunkIter::Histogram(it))) => {
+                SampleRef::Histogram(it.at())
+            }
+            (Some((_, Ok(Value::FloatHistogram))), Some(ChunkIter::FloatHistogram(it))) => {
+                SampleRef::FloatHistogram(it.at())
+            }
+            _ => return None,
+        };
+        Some(Ok((t, value)))
     }
 
     /// The chunk decoder that produced the last sample returned.

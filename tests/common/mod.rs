@@ -2,6 +2,7 @@
 #![allow(dead_code)]
 
 pub mod api;
+pub mod memhead;
 
 use std::path::{Path, PathBuf};
 

@@ -15,8 +15,13 @@ use tsblock::{promtool, Db, Querier, ReadMode};
 #[command(name = "tsblock", version, about, long_about = None)]
 struct Cli {
     /// Read files into memory instead of memory-mapping them (safe if files may change).
-    #[arg(long, global = true)]
+    #[arg(long, global = true, conflicts_with = "ranged")]
     no_mmap: bool,
+
+    /// Read only the byte ranges a command needs, with positioned reads through a cache,
+    /// instead of mapping or reading whole files (for network file systems).
+    #[arg(long, global = true)]
+    ranged: bool,
 
     #[command(subcommand)]
     command: Command,
@@ -186,9 +191,11 @@ impl From<io::Error> for Failure {
     }
 }
 
-fn open(path: &PathBuf, no_mmap: bool) -> Result<Db, Failure> {
-    let mode = if no_mmap {
+fn open(path: &PathBuf, cli: &Cli) -> Result<Db, Failure> {
+    let mode = if cli.no_mmap {
         ReadMode::Read
+    } else if cli.ranged {
+        ReadMode::Ranged
     } else {
         ReadMode::Mmap
     };
@@ -433,13 +440,13 @@ fn print_list(out: &mut Out, items: &[&[u8]], format: &ListFormat) -> Result<(),
 }
 
 fn run(cli: Cli, out: &mut Out) -> Result<(), Failure> {
-    match cli.command {
+    match &cli.command {
         Command::Ls {
             human_readable,
             path,
         } => {
-            let db = open(&path, cli.no_mmap)?;
-            ls(out, &db, human_readable)?;
+            let db = open(&path, &cli)?;
+            ls(out, &db, *human_readable)?;
         }
         Command::Dump {
             range,
@@ -447,7 +454,7 @@ fn run(cli: Cli, out: &mut Out) -> Result<(), Failure> {
             format,
             path,
         } => {
-            let db = open(&path, cli.no_mmap)?;
+            let db = open(&path, &cli)?;
             match format {
                 DumpFormat::Prom => dump(out, &db, &range, &matching)?,
                 DumpFormat::Json => dump_json(out, &db, &range, &matching)?,
@@ -458,7 +465,7 @@ fn run(cli: Cli, out: &mut Out) -> Result<(), Failure> {
             matching,
             path,
         } => {
-            let db = open(&path, cli.no_mmap)?;
+            let db = open(&path, &cli)?;
             series(out, &db, &range, &matching)?;
         }
         Command::Labels {
@@ -466,7 +473,7 @@ fn run(cli: Cli, out: &mut Out) -> Result<(), Failure> {
             format,
             path,
         } => {
-            let db = open(&path, cli.no_mmap)?;
+            let db = open(&path, &cli)?;
             let names = union_of(&matching, |m| db.label_names(m))?;
             print_list(out, &names, &format)?;
         }
@@ -476,7 +483,7 @@ fn run(cli: Cli, out: &mut Out) -> Result<(), Failure> {
             format,
             path,
         } => {
-            let db = open(&path, cli.no_mmap)?;
+            let db = open(&path, &cli)?;
             let values = union_of(&matching, |m| db.label_values(name.as_bytes(), m))?;
             print_list(out, &values, &format)?;
         }
