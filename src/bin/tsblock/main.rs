@@ -191,14 +191,7 @@ impl From<io::Error> for Failure {
     }
 }
 
-fn open(path: &PathBuf, cli: &Cli) -> Result<Db, Failure> {
-    let mode = if cli.no_mmap {
-        ReadMode::Read
-    } else if cli.ranged {
-        ReadMode::Ranged
-    } else {
-        ReadMode::Mmap
-    };
+fn open(path: &PathBuf, mode: ReadMode) -> Result<Db, Failure> {
     let db = Db::open_with(path, mode)?;
     for w in db.warnings() {
         eprintln!("tsblock: warning: {w}");
@@ -440,13 +433,20 @@ fn print_list(out: &mut Out, items: &[&[u8]], format: &ListFormat) -> Result<(),
 }
 
 fn run(cli: Cli, out: &mut Out) -> Result<(), Failure> {
-    match &cli.command {
+    let mode = if cli.no_mmap {
+        ReadMode::Read
+    } else if cli.ranged {
+        ReadMode::Ranged
+    } else {
+        ReadMode::Mmap
+    };
+    match cli.command {
         Command::Ls {
             human_readable,
             path,
         } => {
-            let db = open(&path, &cli)?;
-            ls(out, &db, *human_readable)?;
+            let db = open(&path, mode)?;
+            ls(out, &db, human_readable)?;
         }
         Command::Dump {
             range,
@@ -454,7 +454,7 @@ fn run(cli: Cli, out: &mut Out) -> Result<(), Failure> {
             format,
             path,
         } => {
-            let db = open(&path, &cli)?;
+            let db = open(&path, mode)?;
             match format {
                 DumpFormat::Prom => dump(out, &db, &range, &matching)?,
                 DumpFormat::Json => dump_json(out, &db, &range, &matching)?,
@@ -465,7 +465,7 @@ fn run(cli: Cli, out: &mut Out) -> Result<(), Failure> {
             matching,
             path,
         } => {
-            let db = open(&path, &cli)?;
+            let db = open(&path, mode)?;
             series(out, &db, &range, &matching)?;
         }
         Command::Labels {
@@ -473,7 +473,7 @@ fn run(cli: Cli, out: &mut Out) -> Result<(), Failure> {
             format,
             path,
         } => {
-            let db = open(&path, &cli)?;
+            let db = open(&path, mode)?;
             let names = union_of(&matching, |m| db.label_names(m))?;
             print_list(out, &names, &format)?;
         }
@@ -483,7 +483,7 @@ fn run(cli: Cli, out: &mut Out) -> Result<(), Failure> {
             format,
             path,
         } => {
-            let db = open(&path, &cli)?;
+            let db = open(&path, mode)?;
             let values = union_of(&matching, |m| db.label_values(name.as_bytes(), m))?;
             print_list(out, &values, &format)?;
         }
