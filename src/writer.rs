@@ -26,6 +26,7 @@ use std::fs::File;
 use std::io::{self, BufWriter, Write};
 use std::path::{Path, PathBuf};
 
+pub use crate::chunkenc::Flavor;
 use crate::chunkenc::{
     validate_histogram, AppendOutcome, Encoding, FloatHistogramAppender, HistogramAppendError,
     HistogramAppender, XorAppender,
@@ -43,18 +44,6 @@ pub type Labels = Vec<(String, String)>;
 
 /// Default block duration of Prometheus (2h).
 pub const DEFAULT_BLOCK_DURATION: i64 = 2 * 60 * 60 * 1000;
-
-/// Whose chunk-cutting and chunk bytes to reproduce.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub enum Flavor {
-    /// Prometheus 3.x: chunks capped at 1024 bytes, no trailing pad byte, meta.json with
-    /// float/histogram sample counts.
-    #[default]
-    Prometheus3,
-    /// Prometheus 2.x (2.42): no byte cap, integer end-time prediction, 2.x's trailing
-    /// zero byte. Blocks come out byte-identical to what promtool 2.42 writes.
-    Prometheus2,
-}
 
 /// Options of a [`BlockWriter`].
 #[derive(Debug, Clone)]
@@ -314,10 +303,7 @@ macro_rules! histogram_kind {
             type Count = $count;
 
             fn empty(flavor: Flavor) -> Self {
-                match flavor {
-                    Flavor::Prometheus3 => $app::new(),
-                    Flavor::Prometheus2 => $app::prometheus_2x(),
-                }
+                $app::with_flavor(flavor)
             }
 
             fn of(app: &HeadApp) -> Option<&Self> {
@@ -555,10 +541,7 @@ impl BlockWriter {
                 s.done.push(h.done());
             }
             s.head = Some(HeadChunk {
-                app: HeadApp::Xor(match opts.flavor {
-                    Flavor::Prometheus3 => XorAppender::new(),
-                    Flavor::Prometheus2 => XorAppender::prometheus_2x(),
-                }),
+                app: HeadApp::Xor(XorAppender::with_flavor(opts.flavor)),
                 min_time: t,
                 max_time: t,
             });
@@ -613,7 +596,7 @@ impl BlockWriter {
         h: &Histogram<K::Count>,
     ) -> Result<(), AppendError> {
         let opts = &self.opts;
-        validate_histogram(h, opts.flavor == Flavor::Prometheus2)?;
+        validate_histogram(h, opts.flavor)?;
         let s = match self.series.get_mut(labels) {
             Some(s) => s,
             None => self

@@ -510,16 +510,16 @@ fn samples(seed: u64, n: usize, float: bool, v2: bool) -> Vec<(i64, Value)> {
 /// Encodes samples with the appender alone (a chunk per cut) and decodes them back.
 fn appender_round_trip(input: &[(i64, Value)], v2: bool) -> Result<(), String> {
     let mut chunks: Vec<(Encoding, Vec<u8>)> = Vec::new();
-    let mut int = if v2 {
-        HistogramAppender::prometheus_2x()
+    let mut int = HistogramAppender::with_flavor(if v2 {
+        Flavor::Prometheus2
     } else {
-        HistogramAppender::new()
-    };
-    let mut flt = if v2 {
-        FloatHistogramAppender::prometheus_2x()
+        Flavor::Prometheus3
+    });
+    let mut flt = FloatHistogramAppender::with_flavor(if v2 {
+        Flavor::Prometheus2
     } else {
-        FloatHistogramAppender::new()
-    };
+        Flavor::Prometheus3
+    });
     for (t, v) in input {
         match v {
             Value::Int(h) => {
@@ -1180,11 +1180,11 @@ fn reencode(c: &ReadChunk, v2: bool) -> Vec<u8> {
     let header = c.header.expect("histogram chunk");
     match c.encoding {
         Encoding::Histogram => {
-            let mut a = if v2 {
-                HistogramAppender::prometheus_2x()
+            let mut a = HistogramAppender::with_flavor(if v2 {
+                Flavor::Prometheus2
             } else {
-                HistogramAppender::new()
-            };
+                Flavor::Prometheus3
+            });
             for (t, v) in &c.samples {
                 let Value::Int(h) = v else { unreachable!() };
                 a.append_raw(*t, h).expect("append");
@@ -1193,11 +1193,11 @@ fn reencode(c: &ReadChunk, v2: bool) -> Vec<u8> {
             a.finish()
         }
         _ => {
-            let mut a = if v2 {
-                FloatHistogramAppender::prometheus_2x()
+            let mut a = FloatHistogramAppender::with_flavor(if v2 {
+                Flavor::Prometheus2
             } else {
-                FloatHistogramAppender::new()
-            };
+                Flavor::Prometheus3
+            });
             for (t, v) in &c.samples {
                 let Value::Float2(h) = v else { unreachable!() };
                 a.append_raw(*t, h).expect("append");

@@ -7,11 +7,11 @@
 //! Samples come in as [`Histogram`]s with absolute bucket counts; the integer chunk stores
 //! spatial deltas (each bucket minus the previous one), converted here.
 //!
-//! Two rule sets, picked by the constructor:
+//! Two rule sets, picked by the constructor's [`Flavor`]:
 //!
-//! - [`HistogramAppender::new`]: Prometheus 3.x (as of v3.14): no trailing pad byte;
+//! - [`Flavor::Prometheus3`] ([`HistogramAppender::new`]): Prometheus 3.x (as of v3.14): no trailing pad byte;
 //!   custom-bucket histograms (schema −53) carry their bounds in the layout.
-//! - [`HistogramAppender::prometheus_2x`]: Prometheus 2.42: the 2.x bit writer's trailing
+//! - [`Flavor::Prometheus2`]: Prometheus 2.42: the 2.x bit writer's trailing
 //!   zero byte (its `writeByte` bug hits histogram chunks exactly as it hits XOR chunks:
 //!   the layout's zero-threshold byte and every whole-byte write go through it) and 2.42's
 //!   appendability rules. Schema −53 is refused: 2.42 cannot read it.
@@ -45,6 +45,7 @@
 use super::bstream::BitWriter;
 use super::histogram::{CounterResetHeader, FloatHistogramIter, HistogramIter};
 use super::varbit::{put_varbit_int, put_varbit_uint};
+use super::Flavor;
 use crate::error::FormatError;
 use crate::histogram::{
     Count, CounterResetHint, FloatHistogram, Histogram, IntHistogram, Span, CUSTOM_BUCKETS_SCHEMA,
@@ -200,13 +201,13 @@ pub enum AppendOutcome<A> {
 /// buckets are not stored.
 pub fn validate_histogram<C: Count>(
     h: &Histogram<C>,
-    prometheus_2x: bool,
+    flavor: Flavor,
 ) -> Result<(), HistogramAppendError> {
     if h.is_stale() {
         return Ok(());
     }
     if h.schema == CUSTOM_BUCKETS_SCHEMA {
-        if prometheus_2x {
+        if flavor == Flavor::Prometheus2 {
             return Err(HistogramAppendError::CustomBucketsIn2x);
         }
     } else if !(-4..=8).contains(&h.schema) {
@@ -676,7 +677,6 @@ fn xor_write(bw: &mut BitWriter, new: u64, old: u64, leading: &mut u8, trailing:
 #[derive(Debug, Clone)]
 struct Core {
     bw: BitWriter,
-    v2: bool,
     num: u16,
     schema: i32,
     zero_threshold: f64,
@@ -688,15 +688,9 @@ struct Core {
 }
 
 impl Core {
-    fn new(v2: bool) -> Core {
-        let header = [0u8; 3];
+    fn new(flavor: Flavor) -> Core {
         Core {
-            bw: if v2 {
-                BitWriter::prometheus_2x(&header)
-            } else {
-                BitWriter::with_prefix(&header)
-            },
-            v2,
+            bw: BitWriter::with_flavor(flavor, &[0u8; 3]),
             num: 0,
             schema: 0,
             zero_threshold: 0.0,
@@ -706,6 +700,11 @@ impl Core {
             t: 0,
             t_delta: 0,
         }
+    }
+
+    /// Whose rules and bytes this chunk follows (the bit writer's, the one source of it).
+    fn flavor(&self) -> Flavor {
+        self.bw.flavor()
     }
 
     fn header(&self) -> CounterResetHeader {
@@ -781,7 +780,7 @@ trait Codec: Sized {
     const FLOAT: bool;
     fn core(&self) -> &Core;
     fn core_mut(&mut self) -> &mut Core;
-    fn empty(v2: bool) -> Self;
+    fn empty(flavor: Flavor) -> Self;
     /// Go's `appendHistogram` / `appendFloatHistogram`: `h` fits the layout.
     fn write_sample(&mut self, t: i64, h: &Histogram<Self::C>);
     fn last_count(&self) -> Self::C;
@@ -805,7 +804,9 @@ fn appendable<K: Codec>(a: &K, h: &Histogram<K::C>) -> Appendability {
     if core.num > 0 && core.header() == H::Gauge {
         return Appendability::no(H::NotCounterReset);
     }
-    if !core.v2 && h.counter_reset_hint == CounterResetHint::CounterReset {
+    if core.flavor() == Flavor::Prometheus3
+        && h.counter_reset_hint == CounterResetHint::CounterReset
+    {
         return Appendability::reset();
     }
     if h.is_stale() {
@@ -820,7 +821,7 @@ fn appendable<K: Codec>(a: &K, h: &Histogram<K::C>) -> Appendability {
     if h.schema != core.schema || h.zero_threshold != core.zero_threshold {
         return Appendability::no(H::Unknown);
     }
-    if !core.v2
+    if core.flavor() == Flavor::Prometheus3
         && h.schema == CUSTOM_BUCKETS_SCHEMA
         && !bounds_match(&h.custom_values, &core.custom_values)
     {
@@ -831,7 +832,7 @@ fn appendable<K: Codec>(a: &K, h: &Histogram<K::C>) -> Appendability {
     }
     let (old_pos, old_neg) = (a.last_buckets(true), a.last_buckets(false));
     let mut r = Appendability::yes(H::NotCounterReset);
-    if core.v2 {
+    if core.flavor() == Flavor::Prometheus2 {
         let (Some(p), Some(n)) = (
             expand_spans_forward(&core.positive_spans, &h.positive_spans),
             expand_spans_forward(&core.negative_spans, &h.negative_spans),
@@ -892,7 +893,7 @@ fn appendable_gauge<K: Codec>(a: &K, h: &Histogram<K::C>) -> Appendability {
     if a.last_sum_bits() == STALE_NAN_BITS
         || h.schema != core.schema
         || h.zero_threshold != core.zero_threshold
-        || (!core.v2
+        || (core.flavor() == Flavor::Prometheus3
             && h.schema == CUSTOM_BUCKETS_SCHEMA
             && !bounds_match(&h.custom_values, &core.custom_values))
     {
@@ -947,7 +948,7 @@ fn recode<K: Codec>(
     let samples =
         K::decode(core.bw.bytes()).map_err(|e| HistogramAppendError::Recode(e.to_string()))?;
     let header = core.header();
-    let mut fresh = K::empty(core.v2);
+    let mut fresh = K::empty(core.flavor());
     for (t, mut h) in samples {
         h.positive_spans = positive_spans.to_vec();
         h.negative_spans = negative_spans.to_vec();
@@ -991,7 +992,7 @@ fn append_first<K: Codec>(
     h: &Histogram<K::C>,
 ) -> Result<(), HistogramAppendError> {
     use CounterResetHeader as H;
-    validate_histogram(h, a.core().v2)?;
+    validate_histogram(h, a.core().flavor())?;
     if a.core().num != 0 {
         return Err(HistogramAppendError::NotEmpty);
     }
@@ -1002,7 +1003,7 @@ fn append_first<K: Codec>(
             None => H::Unknown,
             Some(p) => {
                 let ap = appendable(p, h);
-                if a.core().v2 {
+                if a.core().flavor() == Flavor::Prometheus2 {
                     if ap.counter_reset {
                         H::CounterReset
                     } else if ap.ok {
@@ -1028,8 +1029,8 @@ fn append_first<K: Codec>(
 }
 
 /// A new chunk holding only `h`.
-fn cut<K: Codec>(v2: bool, header: CounterResetHeader, t: i64, h: &Histogram<K::C>) -> K {
-    let mut n = K::empty(v2);
+fn cut<K: Codec>(flavor: Flavor, header: CounterResetHeader, t: i64, h: &Histogram<K::C>) -> K {
+    let mut n = K::empty(flavor);
     n.write_sample(t, h);
     n.core_mut().set_header(header);
     n
@@ -1044,21 +1045,23 @@ fn append<K: Codec>(
     h: &Histogram<K::C>,
 ) -> Result<AppendOutcome<K>, HistogramAppendError> {
     use CounterResetHeader as H;
-    let v2 = a.core().v2;
-    validate_histogram(h, v2)?;
+    let flavor = a.core().flavor();
+    validate_histogram(h, flavor)?;
     if a.core().num == 0 {
         append_first(a, None, t, h)?;
         return Ok(AppendOutcome::Appended);
     }
     if a.core().num == u16::MAX {
-        let mut n = K::empty(v2);
+        let mut n = K::empty(flavor);
         append_first(&mut n, Some(a), t, h)?;
         return Ok(AppendOutcome::Cut(n));
     }
     let gauge = h.counter_reset_hint == CounterResetHint::Gauge;
     let ap = if gauge {
         appendable_gauge(a, h)
-    } else if v2 && h.counter_reset_hint == CounterResetHint::CounterReset {
+    } else if flavor == Flavor::Prometheus2
+        && h.counter_reset_hint == CounterResetHint::CounterReset
+    {
         Appendability::reset()
     } else {
         appendable(a, h)
@@ -1066,7 +1069,7 @@ fn append<K: Codec>(
     if !ap.ok {
         let header = if gauge {
             H::Gauge
-        } else if v2 || K::FLOAT {
+        } else if flavor == Flavor::Prometheus2 || K::FLOAT {
             if ap.counter_reset {
                 H::CounterReset
             } else {
@@ -1075,7 +1078,7 @@ fn append<K: Codec>(
         } else {
             ap.header
         };
-        return Ok(AppendOutcome::Cut(cut(v2, header, t, h)));
+        return Ok(AppendOutcome::Cut(cut(flavor, header, t, h)));
     }
     let widened;
     let h = if !ap.has_backward() {
@@ -1167,9 +1170,9 @@ impl Codec for HistogramAppender {
         &mut self.core
     }
 
-    fn empty(v2: bool) -> Self {
+    fn empty(flavor: Flavor) -> Self {
         HistogramAppender {
-            core: Core::new(v2),
+            core: Core::new(flavor),
             count: 0,
             zero_count: 0,
             count_delta: 0,
@@ -1343,9 +1346,9 @@ impl Codec for FloatHistogramAppender {
         &mut self.core
     }
 
-    fn empty(v2: bool) -> Self {
+    fn empty(flavor: Flavor) -> Self {
         FloatHistogramAppender {
-            core: Core::new(v2),
+            core: Core::new(flavor),
             count: XorState::new(0),
             zero_count: XorState::new(0),
             sum: XorState::new(0),
@@ -1453,18 +1456,19 @@ macro_rules! appender_api {
         impl $ty {
             #[doc = concat!("An empty ", $enc, " chunk with Prometheus 3.x's bytes and rules.")]
             pub fn new() -> Self {
-                <Self as Codec>::empty(false)
+                <Self as Codec>::empty(Flavor::Prometheus3)
             }
 
-            #[doc = concat!("An empty ", $enc, " chunk with Prometheus 2.42's bytes (2.x's trailing")]
-            /// zero byte) and appendability rules, to reproduce 2.x blocks byte for byte.
-            pub fn prometheus_2x() -> Self {
-                <Self as Codec>::empty(true)
+            #[doc = concat!("An empty ", $enc, " chunk with `flavor`'s bytes and rules; for")]
+            /// [`Flavor::Prometheus2`], 2.42's (2.x's trailing zero byte, 2.42's
+            /// appendability rules), to reproduce 2.x blocks byte for byte.
+            pub fn with_flavor(flavor: Flavor) -> Self {
+                <Self as Codec>::empty(flavor)
             }
 
-            /// Whether this appender follows Prometheus 2.x.
-            pub fn is_prometheus_2x(&self) -> bool {
-                self.core.v2
+            /// Whose bytes and rules this appender follows.
+            pub fn flavor(&self) -> Flavor {
+                self.core.flavor()
             }
 
             /// Samples in the chunk.
@@ -1525,7 +1529,7 @@ macro_rules! appender_api {
             /// no header change. After the first sample, the sample must have as many
             /// buckets per side as the chunk's layout (a stale marker has none).
             pub fn append_raw(&mut self, t: i64, h: &$hist) -> Result<(), HistogramAppendError> {
-                validate_histogram(h, self.core.v2)?;
+                validate_histogram(h, self.core.flavor())?;
                 self.core.check_fits(h)?;
                 self.write_sample(t, h);
                 Ok(())
@@ -1673,8 +1677,8 @@ mod tests {
             insert_empty(&[6u64, 3, 3, 2, 4, 5, 1], &ins),
             [6, 3, 0, 3, 0, 0, 2, 4, 5, 0, 1]
         );
-        for v2 in [false, true] {
-            let mut a = <HistogramAppender as Codec>::empty(v2);
+        for flavor in [Flavor::Prometheus3, Flavor::Prometheus2] {
+            let mut a = HistogramAppender::with_flavor(flavor);
             let mut h1 = int_h(27, 2, 18.4, &old, &[6, 3, 3, 2, 4, 5, 1]);
             h1.schema = 1;
             h1.zero_threshold = 1e-125;
@@ -1720,17 +1724,17 @@ mod tests {
     #[test]
     fn counter_resets_and_layout_changes_cut() {
         use CounterResetHeader as H;
-        for v2 in [false, true] {
+        for flavor in [Flavor::Prometheus3, Flavor::Prometheus2] {
             let base = int_h(10, 2, 5.0, &[span(0, 3)], &[2, 0, 6]);
             let check = |next: IntHistogram, want: Option<H>| {
-                let mut a = <HistogramAppender as Codec>::empty(v2);
+                let mut a = HistogramAppender::with_flavor(flavor);
                 a.append(0, &base).unwrap();
                 match (a.append(10, &next).unwrap(), want) {
                     (AppendOutcome::Cut(n), Some(h)) => {
-                        assert_eq!(n.counter_reset_header(), h, "v2={v2} {next:?}")
+                        assert_eq!(n.counter_reset_header(), h, "{flavor:?} {next:?}")
                     }
                     (AppendOutcome::Appended, None) => {}
-                    (o, w) => panic!("v2={v2}: {o:?}, wanted {w:?} for {next:?}"),
+                    (o, w) => panic!("{flavor:?}: {o:?}, wanted {w:?} for {next:?}"),
                 }
             };
             check(
@@ -1759,7 +1763,7 @@ mod tests {
             check(gauge, Some(H::Gauge));
             // Bucket 1 was empty and is gone: 3.x inserts it back, 2.42 calls it a reset.
             let gone = int_h(12, 2, 5.0, &[span(0, 1), span(1, 1)], &[3, 7]);
-            if v2 {
+            if flavor == Flavor::Prometheus2 {
                 check(gone, Some(H::CounterReset));
             } else {
                 check(gone, None);
@@ -1787,8 +1791,8 @@ mod tests {
 
     #[test]
     fn stale_markers() {
-        for v2 in [false, true] {
-            let mut a = <HistogramAppender as Codec>::empty(v2);
+        for flavor in [Flavor::Prometheus3, Flavor::Prometheus2] {
+            let mut a = HistogramAppender::with_flavor(flavor);
             let h = int_h(10, 2, 5.0, &[span(0, 2)], &[4, 4]);
             a.append(0, &h).unwrap();
             let stale = IntHistogram {
@@ -1808,7 +1812,7 @@ mod tests {
             assert!(got[1].1.is_stale() && got[2].1.is_stale());
             assert!(got[1].1.positive_buckets.is_empty());
             // A chunk starting with a stale marker has the empty layout.
-            let mut s = <HistogramAppender as Codec>::empty(v2);
+            let mut s = HistogramAppender::with_flavor(flavor);
             s.append(5, &stale).unwrap();
             assert_eq!(&s.bytes()[..4], &[0, 1, 0, 0]);
         }
@@ -1826,8 +1830,8 @@ mod tests {
             positive_buckets: vec![1.0, 2.0, 2.0],
             ..FloatHistogram::default()
         };
-        for v2 in [false, true] {
-            let mut a = <FloatHistogramAppender as Codec>::empty(v2);
+        for flavor in [Flavor::Prometheus3, Flavor::Prometheus2] {
+            let mut a = FloatHistogramAppender::with_flavor(flavor);
             a.append(0, &g).unwrap();
             assert_eq!(a.counter_reset_header(), CounterResetHeader::Gauge);
             let mut g2 = g.clone();
@@ -1859,18 +1863,18 @@ mod tests {
     fn continuation_headers() {
         use CounterResetHeader as H;
         let h = int_h(10, 2, 5.0, &[span(0, 2)], &[4, 4]);
-        for v2 in [false, true] {
-            let mut prev = <HistogramAppender as Codec>::empty(v2);
+        for flavor in [Flavor::Prometheus3, Flavor::Prometheus2] {
+            let mut prev = HistogramAppender::with_flavor(flavor);
             prev.append(0, &h).unwrap();
-            let mut next = <HistogramAppender as Codec>::empty(v2);
+            let mut next = HistogramAppender::with_flavor(flavor);
             next.append_first(Some(&prev), 10, &h).unwrap();
             assert_eq!(next.counter_reset_header(), H::NotCounterReset);
             let mut lower = h.clone();
             lower.count = 1;
-            let mut next = <HistogramAppender as Codec>::empty(v2);
+            let mut next = HistogramAppender::with_flavor(flavor);
             next.append_first(Some(&prev), 10, &lower).unwrap();
             assert_eq!(next.counter_reset_header(), H::CounterReset);
-            let mut next = <HistogramAppender as Codec>::empty(v2);
+            let mut next = HistogramAppender::with_flavor(flavor);
             next.append_first(None, 10, &h).unwrap();
             assert_eq!(next.counter_reset_header(), H::Unknown);
             assert_eq!(
@@ -1896,7 +1900,9 @@ mod tests {
         let got = <FloatHistogramAppender as Codec>::decode(a.bytes()).unwrap();
         assert_eq!(got[0].1.custom_values, h.custom_values);
         assert_eq!(
-            FloatHistogramAppender::prometheus_2x().append(0, &h).err(),
+            FloatHistogramAppender::with_flavor(Flavor::Prometheus2)
+                .append(0, &h)
+                .err(),
             Some(HistogramAppendError::CustomBucketsIn2x)
         );
     }

@@ -304,7 +304,8 @@ impl HistogramSpec {
         if h.is_stale() {
             return Ok(());
         }
-        tsblock::chunkenc::validate_histogram(h, false).map_err(|e| e.to_string())?;
+        tsblock::chunkenc::validate_histogram(h, tsblock::chunkenc::Flavor::Prometheus3)
+            .map_err(|e| e.to_string())?;
         if h.schema == CUSTOM_BUCKETS_SCHEMA {
             if h.zero_threshold != 0.0 || !h.zero_count.is_zero() {
                 return Err("custom-bucket histograms have no zero bucket".into());
@@ -1069,7 +1070,8 @@ mod tests {
             let SpecSample::Histogram(h) = s else {
                 panic!()
             };
-            tsblock::chunkenc::validate_histogram(h, true).unwrap();
+            tsblock::chunkenc::validate_histogram(h, tsblock::chunkenc::Flavor::Prometheus2)
+                .unwrap();
             let in_buckets: u64 = h.zero_count
                 + h.positive_buckets.iter().sum::<u64>()
                 + h.negative_buckets.iter().sum::<u64>();
