@@ -968,7 +968,8 @@ fn duplicates_and_invalid_histograms() {
     let mut bad = growing(3, 3, 1);
     bad.positive_buckets.pop();
     let err = w.append_histogram(&labels, 2000, &bad).unwrap_err();
-    assert!(err.to_string().contains("spans cover 3 buckets"), "{err}");
+    let report = tsblock::error::Report(&err).to_string();
+    assert!(report.contains("spans cover 3 buckets"), "{report}");
     let mut custom = growing(3, 3, 1);
     custom.schema = CUSTOM_BUCKETS_SCHEMA;
     custom.custom_values = vec![1.0, 2.0, 3.0];

@@ -104,7 +104,7 @@ pub enum AppendError {
     #[error("duplicate sample for timestamp {0} with a different value")]
     DuplicateTimestamp(i64),
     /// A histogram the chunk format cannot hold as given.
-    #[error("invalid histogram: {0}")]
+    #[error("invalid histogram")]
     InvalidHistogram(#[from] HistogramAppendError),
 }
 
@@ -113,7 +113,7 @@ pub enum AppendError {
 #[non_exhaustive]
 pub enum WriteError {
     /// A file operation failed.
-    #[error("{}: {source}", path.display())]
+    #[error("{}", path.display())]
     Io {
         /// The file or directory.
         path: PathBuf,
@@ -122,7 +122,7 @@ pub enum WriteError {
         source: io::Error,
     },
     /// The index could not be written.
-    #[error("{}: {source}", path.display())]
+    #[error("{}", path.display())]
     Index {
         /// The index file.
         path: PathBuf,

@@ -3,6 +3,7 @@
 use std::collections::BTreeSet;
 use std::path::Path;
 
+use tsblock::error::Report;
 use tsblock::meta::BlockMeta;
 use tsblock::tombstones::Interval;
 use tsblock::ulid::Ulid;
@@ -105,9 +106,10 @@ pub fn openmetrics(
                 Err(AppendError::DuplicateTimestamp(_)) => dropped += 1,
                 Err(e) => {
                     return Err(Failure(format!(
-                        "{name}: line {}: series {}: {e}",
+                        "{name}: line {}: series {}: {}",
                         s.line,
-                        labels_string(&s.labels)
+                        labels_string(&s.labels),
+                        Report(&e)
                     )))
                 }
             }
@@ -176,8 +178,13 @@ pub fn json(
             let labels = normalize_labels(labels).map_err(|e| ctx(e.to_string()))?;
             let samples = series.all_samples(&mut rng).map_err(ctx)?;
             for (j, (t, v)) in samples.iter().enumerate() {
-                v.append_to(&mut w, &labels, *t)
-                    .map_err(|e| ctx(format!("{}: sample {j}: {e}", labels_string(&labels))))?;
+                v.append_to(&mut w, &labels, *t).map_err(|e| {
+                    ctx(format!(
+                        "{}: sample {j}: {}",
+                        labels_string(&labels),
+                        Report(&e)
+                    ))
+                })?;
             }
             all_labels.push(labels);
         }

@@ -42,8 +42,7 @@ pub(super) fn recode<K: Codec>(
             });
         }
     }
-    let samples =
-        K::decode(core.bw.bytes()).map_err(|e| HistogramAppendError::Recode(e.to_string()))?;
+    let samples = K::decode(core.bw.bytes()).map_err(HistogramAppendError::Recode)?;
     let header = core.header();
     let mut fresh = K::empty(core.flavor());
     for (t, mut h) in samples {

@@ -123,8 +123,8 @@ pub enum HistogramAppendError {
     #[error("the chunk holds 65535 samples")]
     Full,
     /// Decoding the chunk for a recode failed (a bug: the chunk was written here).
-    #[error("recoding the chunk: {0}")]
-    Recode(String),
+    #[error("recoding the chunk")]
+    Recode(#[source] FormatError),
 }
 
 /// What [`HistogramAppender::append`] did with a sample.
