@@ -15,7 +15,8 @@ use tsblock::histogram::{
     Count, CounterResetHint, FloatHistogram, Histogram, IntHistogram, Span, CUSTOM_BUCKETS_SCHEMA,
     STALE_NAN_BITS,
 };
-use tsblock::writer::{BlockWriter, BlockWriterOptions, Flavor, Labels};
+use tsblock::labelset::Labels;
+use tsblock::writer::{BlockWriter, BlockWriterOptions, Flavor};
 use tsblock::{Block, Db};
 
 mod common;
@@ -80,14 +81,7 @@ fn decode_chunk(
 }
 
 fn labels_of(l: &[tsblock::labels::Label<'_>]) -> Labels {
-    l.iter()
-        .map(|l| {
-            (
-                String::from_utf8(l.name.to_vec()).expect("utf-8"),
-                String::from_utf8(l.value.to_vec()).expect("utf-8"),
-            )
-        })
-        .collect()
+    Labels::from(l)
 }
 
 /// Every series of a block with its chunks, decoded.
@@ -561,7 +555,7 @@ fn appender_round_trip(input: &[(i64, Value)], v2: bool) -> Result<(), String> {
 }
 
 fn series_labels(name: &str) -> Labels {
-    vec![("__name__".to_string(), name.to_string())]
+    Labels::new([("__name__", name)]).expect("labels")
 }
 
 /// The samples as a block stores them: a float stale marker after a histogram is a
@@ -1023,8 +1017,8 @@ fn spec_histograms_fixture() {
         &series
             .iter()
             .find(|(l, _)| {
-                l.contains(&("__name__".into(), name.into()))
-                    && l.contains(&("case".into(), case.into()))
+                l.get(b"__name__") == Some(name.as_bytes())
+                    && l.get(b"case") == Some(case.as_bytes())
             })
             .expect("series")
             .1

@@ -7,11 +7,12 @@ use std::io::{self, BufWriter, Write};
 use std::path::Path;
 
 use super::series::MemSeries;
-use super::{BlockWriter, Labels, WriteError};
+use super::{BlockWriter, WriteError};
 use crate::chunkenc::{Encoding, Flavor};
 use crate::chunks::SegmentWriter;
 use crate::index::{ChunkMeta, IndexWriter};
 use crate::labels::Label;
+use crate::labelset::Labels;
 use crate::meta::{BlockCompaction, BlockMeta, BlockStats, META_VERSION};
 use crate::tombstones::Tombstones;
 use crate::ulid::Ulid;
@@ -54,12 +55,12 @@ impl BlockWriter {
 
         let mut series: Vec<(Labels, MemSeries)> = self.series.into_iter().collect();
         series.sort_unstable_by(|a, b| a.0.cmp(&b.0));
-        let mut symbols: BTreeSet<&str> = BTreeSet::new();
-        symbols.insert("");
+        let mut symbols: BTreeSet<&[u8]> = BTreeSet::new();
+        symbols.insert(b"");
         for (labels, _) in &series {
-            for (n, v) in labels {
-                symbols.insert(n);
-                symbols.insert(v);
+            for l in labels {
+                symbols.insert(l.name);
+                symbols.insert(l.value);
             }
         }
 
@@ -71,9 +72,7 @@ impl BlockWriter {
         };
         let mut index = IndexWriter::new(BufWriter::with_capacity(1 << 16, index_file))
             .map_err(|e| io_err(&index_path, e))?;
-        index
-            .add_symbols(symbols.iter().map(|s| s.as_bytes()))
-            .map_err(ix)?;
+        index.add_symbols(symbols.iter().copied()).map_err(ix)?;
 
         let mut segments = SegmentWriter::new(&chunks_dir, self.opts.segment_size);
         let mut refs = Vec::new();
@@ -100,13 +99,7 @@ impl BlockWriter {
                 max_time: c.max_time,
                 chunk_ref: *r,
             }));
-            let borrowed: Vec<Label<'_>> = labels
-                .iter()
-                .map(|(n, v)| Label {
-                    name: n.as_bytes(),
-                    value: v.as_bytes(),
-                })
-                .collect();
+            let borrowed: Vec<Label<'_>> = labels.iter().collect();
             let id = index.add_series(&borrowed, &metas).map_err(ix)?;
             ids.insert(labels, id);
             for c in &s.done {

@@ -16,14 +16,15 @@
 //! histogram becomes a histogram stale marker.
 
 //!
-//! The parts: [`cut`] (the head's chunk-cutting policy), `labels` (label normalisation),
-//! `series` (per-series head state), `histogram` (histogram sample equality) and `emit`
+//! Series are identified by [`Labels`], owned label sets over bytes, so a block read with
+//! [`Block`](crate::Block) can be written again without converting its labels to text.
+//!
+//! The parts: [`cut`] (the head's chunk-cutting policy), `series` (per-series head state), `histogram` (histogram sample equality) and `emit`
 //! (writing the block's files).
 
 pub mod cut;
 mod emit;
 mod histogram;
-mod labels;
 mod series;
 
 use std::collections::HashMap;
@@ -31,7 +32,6 @@ use std::io;
 use std::path::PathBuf;
 
 pub use crate::chunkenc::Flavor;
-pub use labels::{check_labels, normalize_labels};
 
 use crate::chunkenc::{
     validate_histogram, AppendOutcome, FloatHistogramAppender, HistogramAppendError,
@@ -40,13 +40,11 @@ use crate::chunkenc::{
 use crate::chunks::DEFAULT_SEGMENT_SIZE;
 use crate::histogram::{FloatHistogram, Histogram, IntHistogram, STALE_NAN_BITS};
 use crate::index::IndexWriteError;
+use crate::labelset::Labels;
 use crate::tombstones::Interval;
 use crate::ulid::Ulid;
 use cut::CutPolicy;
 use series::{HeadApp, HeadChunk, HistogramKind, LastSample, MemSeries};
-
-/// An owned label set: `(name, value)` pairs.
-pub type Labels = Vec<(String, String)>;
 
 /// Default block duration of Prometheus (2h).
 pub const DEFAULT_BLOCK_DURATION: i64 = 2 * 60 * 60 * 1000;
@@ -83,15 +81,6 @@ impl Default for BlockWriterOptions {
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
 pub enum AppendError {
-    /// The label set is empty (after dropping empty values).
-    #[error("series without labels")]
-    NoLabels,
-    /// Two labels share a name.
-    #[error("duplicate label name {0:?}")]
-    DuplicateLabel(String),
-    /// A label name is empty.
-    #[error("empty label name")]
-    EmptyLabelName,
     /// Older than the series' last sample.
     #[error("out of order sample: {t} is before the series' last sample at {last}")]
     OutOfOrder {
@@ -161,7 +150,7 @@ impl BlockWriter {
         self.series.len()
     }
 
-    /// Appends a sample. `labels` must be normalised ([`normalize_labels`]).
+    /// Appends a sample to the series `labels`.
     ///
     /// As in Prometheus, a sample equal to the series' last one (same timestamp, same value
     /// bits) is ignored; an older one or a different value at the same timestamp is an error.
@@ -234,7 +223,7 @@ impl BlockWriter {
     }
 
     /// Appends a native histogram with integer counts (absolute bucket counts, as
-    /// [`IntHistogram`] holds them). `labels` must be normalised.
+    /// [`IntHistogram`] holds them) to the series `labels`.
     ///
     /// The sample's counter-reset hint matters as it does to Prometheus: `Gauge` makes it
     /// a gauge histogram, `CounterReset` forces a new chunk. A sample whose `sum` is the

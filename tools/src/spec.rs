@@ -69,7 +69,11 @@ use serde::Deserialize;
 use tsblock::histogram::{
     Count, CounterResetHint, FloatHistogram, Histogram, IntHistogram, Span, CUSTOM_BUCKETS_SCHEMA,
 };
-use tsblock::writer::{AppendError, BlockWriter, Labels};
+use tsblock::labelset::Labels;
+use tsblock::writer::{AppendError, BlockWriter};
+
+/// A series' labels as the spec spells them, before normalisation ([`Labels::new`]).
+pub type LabelPairs = Vec<(String, String)>;
 
 /// The whole spec.
 #[derive(Debug, Deserialize)]
@@ -846,8 +850,8 @@ impl Rng {
 }
 
 /// Label sets of a series entry (`{i}` expanded).
-pub fn expand_labels(spec: &SeriesSpec) -> Vec<Labels> {
-    let base: Labels = spec
+pub fn expand_labels(spec: &SeriesSpec) -> Vec<LabelPairs> {
+    let base: LabelPairs = spec
         .labels
         .iter()
         .map(|(k, v)| (k.clone(), v.clone()))
