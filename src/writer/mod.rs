@@ -7,20 +7,19 @@
 //!
 //! Samples are floats (XOR chunks) or native histograms with integer or float counts
 //! (histogram and float-histogram chunks). A change of sample type always starts a new
-//! chunk. Within a type, chunks are cut as the flavour's head cuts them ([`cut`]).
-//! On top of that the histogram
-//! appender itself cuts on counter resets, schema or zero-threshold changes, a
-//! gauge/counter switch and a real sample after a stale marker, and recodes the open
-//! chunk when a sample brings new buckets (see [`crate::chunkenc::HistogramAppender`]).
+//! chunk. Within a type, chunks are cut as the flavour's head cuts them ([`cut`]). On top
+//! of that the histogram appender itself cuts on counter resets, schema or zero-threshold
+//! changes, a gauge/counter switch and a real sample after a stale marker, and recodes the
+//! open chunk when a sample brings new buckets (see [`crate::chunkenc::HistogramAppender`]).
 //! As in Prometheus, a float stale marker appended to a series whose last sample was a
 //! histogram becomes a histogram stale marker.
-
 //!
 //! Series are identified by [`Labels`], owned label sets over bytes, so a block read with
 //! [`Block`](crate::Block) can be written again without converting its labels to text.
 //!
-//! The parts: [`cut`] (the head's chunk-cutting policy), `series` (per-series head state), `histogram` (histogram sample equality) and `emit`
-//! (writing the block's files).
+//! The parts: [`cut`] (the head's chunk-cutting policy), `series` (per-series head state),
+//! `histogram` (histogram sample equality for duplicates) and `emit` (writing the block's
+//! files).
 
 pub mod cut;
 mod emit;
