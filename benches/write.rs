@@ -3,7 +3,8 @@
 
 use criterion::{black_box, criterion_group, criterion_main, BatchSize, Criterion, Throughput};
 use tsblock::chunkenc::XorAppender;
-use tsblock::writer::{BlockWriter, BlockWriterOptions, Labels};
+use tsblock::labelset::Labels;
+use tsblock::writer::{BlockWriter, BlockWriterOptions};
 
 #[path = "../tests/common/mod.rs"]
 mod common;
@@ -32,11 +33,12 @@ fn bench_block(c: &mut Criterion) {
     const SAMPLES: usize = 240;
     let labels: Vec<Labels> = (0..SERIES)
         .map(|i| {
-            vec![
-                ("__name__".into(), format!("metric_{}", i % 10)),
-                ("instance".into(), format!("host-{}:9100", i / 10)),
-                ("job".into(), "node".into()),
-            ]
+            Labels::new([
+                ("__name__", format!("metric_{}", i % 10)),
+                ("instance", format!("host-{}:9100", i / 10)),
+                ("job", "node".to_string()),
+            ])
+            .expect("labels")
         })
         .collect();
     let mut g = c.benchmark_group("block_write");

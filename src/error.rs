@@ -3,6 +3,10 @@
 //! Parsers over raw bytes return [`FormatError`], which names the section and the byte offset
 //! but not the file (they do not know it). [`Block`](crate::Block) and [`Db`](crate::Db) wrap
 //! it into [`Error::Format`] together with the path of the file the bytes came from.
+//!
+//! Every error here displays its own message only and hands its cause out through
+//! [`source`](std::error::Error::source), so a printer that walks the chain prints each
+//! cause once. [`Report`] is such a printer.
 
 use std::fmt;
 use std::io;
@@ -171,7 +175,7 @@ impl FormatError {
 #[non_exhaustive]
 pub enum Error {
     /// Reading or mapping a file failed.
-    #[error("{}: {source}", path.display())]
+    #[error("{}", path.display())]
     Io {
         /// The file or directory.
         path: PathBuf,
@@ -180,7 +184,7 @@ pub enum Error {
         source: io::Error,
     },
     /// A file's content is malformed, truncated or unsupported.
-    #[error("{}: {source}", path.display())]
+    #[error("{}", path.display())]
     Format {
         /// The file.
         path: PathBuf,
@@ -189,7 +193,7 @@ pub enum Error {
         source: FormatError,
     },
     /// `meta.json` is not valid JSON for a block meta.
-    #[error("{}: invalid block meta: {source}", path.display())]
+    #[error("{}: invalid block meta", path.display())]
     Meta {
         /// The meta.json file.
         path: PathBuf,
@@ -255,5 +259,58 @@ impl Error {
     }
 }
 
+/// Displays an error and all its causes, joined with `": "` (outermost first), the way
+/// the command-line tools print a failure.
+///
+/// Errors display only their own message (see the [module docs](self)); this puts the chain
+/// back together for people, e.g. `eprintln!("tsblock: {}", Report(&e))`.
+#[derive(Clone, Copy)]
+pub struct Report<'a>(pub &'a (dyn std::error::Error + 'static));
+
+impl fmt::Display for Report<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}", self.0)?;
+        let mut cause = self.0.source();
+        while let Some(e) = cause {
+            write!(f, ": {e}")?;
+            cause = e.source();
+        }
+        Ok(())
+    }
+}
+
+impl fmt::Debug for Report<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Display::fmt(self, f)
+    }
+}
+
 /// Result alias for this crate.
 pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn causes_are_displayed_once_by_report() {
+        let e = Error::format(
+            "b/index",
+            FormatError::new(
+                Section::Symbols,
+                5,
+                FormatErrorKind::Checksum {
+                    stored: 1,
+                    computed: 2,
+                },
+            ),
+        );
+        assert_eq!(e.to_string(), "b/index");
+        assert_eq!(
+            Report(&e).to_string(),
+            "b/index: symbol table at offset 5: checksum mismatch: stored 0x00000001, computed 0x00000002"
+        );
+        let io = Error::io("b/chunks", io::Error::other("disk on fire"));
+        assert_eq!(Report(&io).to_string(), "b/chunks: disk on fire");
+    }
+}

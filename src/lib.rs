@@ -44,6 +44,7 @@ pub mod gofmt;
 pub mod histogram;
 pub mod index;
 pub mod labels;
+pub mod labelset;
 pub mod meta;
 pub mod promtool;
 pub mod query;

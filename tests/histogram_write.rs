@@ -15,7 +15,8 @@ use tsblock::histogram::{
     Count, CounterResetHint, FloatHistogram, Histogram, IntHistogram, Span, CUSTOM_BUCKETS_SCHEMA,
     STALE_NAN_BITS,
 };
-use tsblock::writer::{BlockWriter, BlockWriterOptions, Flavor, Labels};
+use tsblock::labelset::Labels;
+use tsblock::writer::{BlockWriter, BlockWriterOptions, Flavor};
 use tsblock::{Block, Db};
 
 mod common;
@@ -80,14 +81,7 @@ fn decode_chunk(
 }
 
 fn labels_of(l: &[tsblock::labels::Label<'_>]) -> Labels {
-    l.iter()
-        .map(|l| {
-            (
-                String::from_utf8(l.name.to_vec()).expect("utf-8"),
-                String::from_utf8(l.value.to_vec()).expect("utf-8"),
-            )
-        })
-        .collect()
+    Labels::from(l)
 }
 
 /// Every series of a block with its chunks, decoded.
@@ -510,16 +504,16 @@ fn samples(seed: u64, n: usize, float: bool, v2: bool) -> Vec<(i64, Value)> {
 /// Encodes samples with the appender alone (a chunk per cut) and decodes them back.
 fn appender_round_trip(input: &[(i64, Value)], v2: bool) -> Result<(), String> {
     let mut chunks: Vec<(Encoding, Vec<u8>)> = Vec::new();
-    let mut int = if v2 {
-        HistogramAppender::prometheus_2x()
+    let mut int = HistogramAppender::with_flavor(if v2 {
+        Flavor::Prometheus2
     } else {
-        HistogramAppender::new()
-    };
-    let mut flt = if v2 {
-        FloatHistogramAppender::prometheus_2x()
+        Flavor::Prometheus3
+    });
+    let mut flt = FloatHistogramAppender::with_flavor(if v2 {
+        Flavor::Prometheus2
     } else {
-        FloatHistogramAppender::new()
-    };
+        Flavor::Prometheus3
+    });
     for (t, v) in input {
         match v {
             Value::Int(h) => {
@@ -561,7 +555,7 @@ fn appender_round_trip(input: &[(i64, Value)], v2: bool) -> Result<(), String> {
 }
 
 fn series_labels(name: &str) -> Labels {
-    vec![("__name__".to_string(), name.to_string())]
+    Labels::new([("__name__", name)]).expect("labels")
 }
 
 /// The samples as a block stores them: a float stale marker after a histogram is a
@@ -968,7 +962,8 @@ fn duplicates_and_invalid_histograms() {
     let mut bad = growing(3, 3, 1);
     bad.positive_buckets.pop();
     let err = w.append_histogram(&labels, 2000, &bad).unwrap_err();
-    assert!(err.to_string().contains("spans cover 3 buckets"), "{err}");
+    let report = tsblock::error::Report(&err).to_string();
+    assert!(report.contains("spans cover 3 buckets"), "{report}");
     let mut custom = growing(3, 3, 1);
     custom.schema = CUSTOM_BUCKETS_SCHEMA;
     custom.custom_values = vec![1.0, 2.0, 3.0];
@@ -1022,8 +1017,8 @@ fn spec_histograms_fixture() {
         &series
             .iter()
             .find(|(l, _)| {
-                l.contains(&("__name__".into(), name.into()))
-                    && l.contains(&("case".into(), case.into()))
+                l.get(b"__name__") == Some(name.as_bytes())
+                    && l.get(b"case") == Some(case.as_bytes())
             })
             .expect("series")
             .1
@@ -1180,11 +1175,11 @@ fn reencode(c: &ReadChunk, v2: bool) -> Vec<u8> {
     let header = c.header.expect("histogram chunk");
     match c.encoding {
         Encoding::Histogram => {
-            let mut a = if v2 {
-                HistogramAppender::prometheus_2x()
+            let mut a = HistogramAppender::with_flavor(if v2 {
+                Flavor::Prometheus2
             } else {
-                HistogramAppender::new()
-            };
+                Flavor::Prometheus3
+            });
             for (t, v) in &c.samples {
                 let Value::Int(h) = v else { unreachable!() };
                 a.append_raw(*t, h).expect("append");
@@ -1193,11 +1188,11 @@ fn reencode(c: &ReadChunk, v2: bool) -> Vec<u8> {
             a.finish()
         }
         _ => {
-            let mut a = if v2 {
-                FloatHistogramAppender::prometheus_2x()
+            let mut a = FloatHistogramAppender::with_flavor(if v2 {
+                Flavor::Prometheus2
             } else {
-                FloatHistogramAppender::new()
-            };
+                Flavor::Prometheus3
+            });
             for (t, v) in &c.samples {
                 let Value::Float2(h) = v else { unreachable!() };
                 a.append_raw(*t, h).expect("append");

@@ -8,8 +8,9 @@
 use std::collections::BTreeSet;
 
 use proptest::prelude::*;
+use tsblock::labelset::Labels;
 use tsblock::query::{MatchOp, Matcher};
-use tsblock::writer::{normalize_labels, BlockWriter, BlockWriterOptions, Labels};
+use tsblock::writer::{BlockWriter, BlockWriterOptions};
 use tsblock::{Block, Db, Querier};
 
 mod common;
@@ -89,13 +90,12 @@ fn write_blocks(dir: &std::path::Path, blocks: &[Vec<(Series, i64)>]) {
         let mut w = BlockWriter::new(BlockWriterOptions::default());
         let mut seen = BTreeSet::new();
         for (labels, t) in series {
-            let Ok(labels) = normalize_labels(labels.clone()) else {
+            let Ok(labels) = Labels::new(labels.iter().cloned()) else {
                 continue;
             };
             if !seen.insert(labels.clone()) {
                 continue;
             }
-            let labels: Labels = labels;
             w.append(&labels, *t, 1.0).expect("append");
             w.append(&labels, *t + 1000, 2.0).expect("append");
         }
@@ -251,10 +251,10 @@ fn many_values_cross_table_samples() {
     let tmp = tempfile::tempdir().expect("tempdir");
     let mut w = BlockWriter::new(BlockWriterOptions::default());
     for i in 0..1000 {
-        let labels = normalize_labels(vec![
-            ("__name__".into(), format!("m{}", i % 3)),
-            ("n".into(), format!("v{i:03}")),
-            ("p".into(), format!("{}", i % 7)),
+        let labels = Labels::new([
+            ("__name__", format!("m{}", i % 3)),
+            ("n", format!("v{i:03}")),
+            ("p", format!("{}", i % 7)),
         ])
         .expect("labels");
         w.append(&labels, 0, 1.0).expect("append");

@@ -2,7 +2,7 @@
 //! decoded samples: the 2.x-style encoder must reproduce it byte for byte, and the 3.x
 //! encoder must give the same bytes without 2.x's trailing zero byte.
 
-use tsblock::chunkenc::{Encoding, XorAppender, XorIter};
+use tsblock::chunkenc::{Encoding, Flavor, XorAppender, XorIter};
 use tsblock::Db;
 
 mod common;
@@ -30,7 +30,7 @@ fn fixture_chunks_reencode_byte_for_byte() {
                         );
                         continue;
                     }
-                    let mut v2 = XorAppender::prometheus_2x();
+                    let mut v2 = XorAppender::with_flavor(Flavor::Prometheus2);
                     let mut v3 = XorAppender::new();
                     for s in XorIter::new(chunk.data).expect("chunk") {
                         let (t, v) = s.expect("sample");

@@ -70,9 +70,10 @@ fn unsupported_encodings_are_a_typed_error_and_dump_fails_after_the_samples_befo
             let s = s.expect("series");
             for x in s.samples() {
                 if let Err(e) = x {
-                    assert!(e.is_unsupported_encoding(), "{e}");
-                    assert!(e.to_string().contains(name), "{e}");
-                    assert!(e.to_string().contains("000001"), "{e}");
+                    let report = tsblock::error::Report(&e).to_string();
+                    assert!(e.is_unsupported_encoding(), "{report}");
+                    assert!(report.contains(name), "{report}");
+                    assert!(report.contains("000001"), "{report}");
                     saw = true;
                     break;
                 }

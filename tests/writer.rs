@@ -5,9 +5,10 @@
 use std::path::Path;
 
 use tsblock::chunkenc::XorIter;
+use tsblock::labelset::{Labels, LabelsError};
 use tsblock::tombstones::Interval;
 use tsblock::ulid::Ulid;
-use tsblock::writer::{BlockWriter, BlockWriterOptions, Flavor, Labels};
+use tsblock::writer::{BlockWriter, BlockWriterOptions, Flavor};
 use tsblock::{Block, Db, Querier};
 
 mod common;
@@ -41,16 +42,8 @@ fn raw_samples(block: &Block) -> Vec<(Labels, Vec<(i64, f64)>)> {
     let mut out = Vec::new();
     for s in block.series().expect("series") {
         let s = s.expect("series");
-        let labels: Labels = s
-            .labels
-            .iter()
-            .map(|l| {
-                (
-                    String::from_utf8(l.name.to_vec()).expect("utf-8"),
-                    String::from_utf8(l.value.to_vec()).expect("utf-8"),
-                )
-            })
-            .collect();
+        // Straight from the index's bytes: no detour through text.
+        let labels = Labels::from(&s.labels[..]);
         let mut samples = Vec::new();
         for c in &s.chunks {
             let chunk = block.chunk(c.chunk_ref).expect("chunk");
@@ -165,8 +158,8 @@ fn prometheus_3x_flavour_reads_back_the_same_samples() {
 fn deletions_become_tombstones() {
     let tmp = tempfile::tempdir().expect("tempdir");
     let mut w = BlockWriter::new(BlockWriterOptions::default());
-    let a: Labels = vec![("__name__".into(), "a".into())];
-    let b: Labels = vec![("__name__".into(), "b".into())];
+    let a = Labels::new([("__name__", "a")]).expect("labels");
+    let b = Labels::new([("__name__", "b")]).expect("labels");
     for t in 0..100 {
         w.append(&a, t * 1000, t as f64).expect("append");
         w.append(&b, t * 1000, -(t as f64)).expect("append");
@@ -185,7 +178,8 @@ fn deletions_become_tombstones() {
             max: 50_000
         }
     ));
-    assert!(!w.delete(&vec![("x".into(), "y".into())], Interval { min: 0, max: 1 }));
+    let unknown = Labels::new([("x", "y")]).expect("labels");
+    assert!(!w.delete(&unknown, Interval { min: 0, max: 1 }));
     let meta = w.write(tmp.path()).expect("write").expect("block");
     assert_eq!(meta.stats.num_tombstones, 2);
     let db = Db::open(tmp.path()).expect("open");
@@ -198,19 +192,15 @@ fn deletions_become_tombstones() {
 
 #[test]
 fn bad_samples_are_refused_and_failures_leave_nothing() {
-    use tsblock::writer::{normalize_labels, AppendError};
-    assert_eq!(
-        normalize_labels(vec![("a".into(), "".into())]),
-        Err(AppendError::NoLabels)
-    );
+    use tsblock::writer::AppendError;
+    assert_eq!(Labels::new([("a", "")]), Err(LabelsError::NoLabels));
     assert!(matches!(
-        normalize_labels(vec![("a".into(), "1".into()), ("a".into(), "2".into())]),
-        Err(AppendError::DuplicateLabel(_))
+        Labels::new([("a", "1"), ("a", "2")]),
+        Err(LabelsError::DuplicateName(_))
     ));
     let mut w = BlockWriter::new(BlockWriterOptions::default());
-    let a =
-        normalize_labels(vec![("z".into(), "1".into()), ("a".into(), "2".into())]).expect("labels");
-    assert_eq!(a[0].0, "a");
+    let a = Labels::new([("z", "1"), ("a", "2")]).expect("labels");
+    assert_eq!(a.iter().next().map(|l| l.name), Some(&b"a"[..]));
     w.append(&a, 10, 1.0).expect("append");
     assert_eq!(w.append(&a, 10, 1.0), Ok(()));
     assert_eq!(
@@ -257,7 +247,7 @@ mod roundtrip {
     }
 
     /// Labels, start time, (time step, value bits) pairs.
-    type SeriesCase = (Labels, i64, Vec<(i64, u64)>);
+    type SeriesCase = (Vec<(String, String)>, i64, Vec<(i64, u64)>);
 
     fn series() -> impl Strategy<Value = SeriesCase> {
         (
@@ -283,7 +273,7 @@ mod roundtrip {
             let mut w = BlockWriter::new(BlockWriterOptions { flavor, ..Default::default() });
             let mut expected: std::collections::BTreeMap<Labels, Vec<(i64, u64)>> = Default::default();
             for (labels, start, steps) in all {
-                let Ok(labels) = tsblock::writer::normalize_labels(labels) else { continue };
+                let Ok(labels) = Labels::new(labels) else { continue };
                 if expected.contains_key(&labels) { continue; }
                 let mut t = start;
                 let mut samples = Vec::new();
@@ -318,10 +308,8 @@ fn segments_roll_over_at_the_size_limit() {
     });
     let mut expected = Vec::new();
     for s in 0..50 {
-        let labels: Labels = vec![
-            ("__name__".into(), "m".into()),
-            ("s".into(), format!("{s:02}")),
-        ];
+        let labels =
+            Labels::new([("__name__", "m".to_string()), ("s", format!("{s:02}"))]).expect("labels");
         for i in 0..300i64 {
             let v = (i * 7919 % 1000) as f64 / 7.0 + s as f64;
             w.append(&labels, i * 15_000, v).expect("append");

@@ -4,6 +4,8 @@
 //! read costs one unaligned load, two shifts and one bounds check. Past the last 8 bytes the
 //! load is padded with zeros; reading past the end is an error, never a panic.
 
+use super::Flavor;
+
 /// Reading needs more bits than the stream has.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct EndOfStream;
@@ -188,15 +190,15 @@ mod tests {
 ///
 /// Prometheus 3.x and 2.x write identical bits, but 2.x's byte writer left one extra
 /// zero byte at the end whenever the stream's last write was whole bytes at a byte-aligned
-/// position; [`BitWriter::prometheus_2x`] reproduces that so 2.x chunks can be rewritten
-/// byte for byte.
+/// position; a writer for [`Flavor::Prometheus2`] reproduces that so 2.x chunks can be
+/// rewritten byte for byte.
 #[derive(Debug, Clone, Default)]
 pub struct BitWriter {
     bytes: Vec<u8>,
     /// Free bits in the last byte (0: the next bit starts a new byte).
     free: u32,
-    /// Emulate 2.x's trailing zero byte.
-    pad_2x: bool,
+    /// Whose trailing byte [`finish`](Self::finish) reproduces.
+    flavor: Flavor,
     /// The last write was a multiple of 8 bits.
     last_was_bytes: bool,
 }
@@ -207,24 +209,29 @@ impl BitWriter {
         Self::default()
     }
 
-    /// A stream that continues after `prefix` (whole bytes).
+    /// A stream that continues after `prefix` (whole bytes), finished as Prometheus 3.x
+    /// does.
     pub fn with_prefix(prefix: &[u8]) -> Self {
+        Self::with_flavor(Flavor::Prometheus3, prefix)
+    }
+
+    /// A stream that continues after `prefix` (whole bytes); for
+    /// [`Flavor::Prometheus2`], [`finish`](Self::finish) adds the trailing zero byte
+    /// Prometheus 2.x wrote.
+    pub fn with_flavor(flavor: Flavor, prefix: &[u8]) -> Self {
         // Room for a typical chunk, so appends rarely reallocate.
         let mut bytes = Vec::with_capacity(128);
         bytes.extend_from_slice(prefix);
         BitWriter {
             bytes,
+            flavor,
             ..Self::default()
         }
     }
 
-    /// Like [`with_prefix`](Self::with_prefix), but [`finish`](Self::finish) adds the
-    /// trailing zero byte Prometheus 2.x wrote.
-    pub fn prometheus_2x(prefix: &[u8]) -> Self {
-        BitWriter {
-            pad_2x: true,
-            ..Self::with_prefix(prefix)
-        }
+    /// Whose bytes this writer produces.
+    pub fn flavor(&self) -> Flavor {
+        self.flavor
     }
 
     /// Writes the low `n` bits of `v` (n <= 64), most significant first.
@@ -296,7 +303,7 @@ impl BitWriter {
 
     /// The finished stream (with 2.x's trailing zero byte where that writer left one).
     pub fn finish(mut self) -> Vec<u8> {
-        if self.pad_2x && self.last_was_bytes && self.free == 0 {
+        if self.flavor == Flavor::Prometheus2 && self.last_was_bytes && self.free == 0 {
             self.bytes.push(0);
         }
         self.bytes

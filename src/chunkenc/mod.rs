@@ -2,6 +2,7 @@
 //! bytes, wherever those bytes live.
 
 mod bstream;
+mod flavor;
 mod histogram;
 mod histogram_append;
 mod varbit;
@@ -10,6 +11,7 @@ mod xor;
 use std::fmt;
 
 pub use bstream::{BitReader, BitWriter};
+pub use flavor::Flavor;
 pub use histogram::{CounterResetHeader, FloatHistogramIter, HistogramIter};
 pub use histogram_append::{
     validate_histogram, AppendOutcome, Appendability, FloatHistogramAppender, HistogramAppendError,

@@ -5,6 +5,7 @@
 //! delta-of-delta timestamp in one of four buckets and an XOR-coded value.
 
 use super::bstream::{BitReader, BitWriter, EndOfStream};
+use super::Flavor;
 use crate::error::{FormatError, FormatErrorKind, Section};
 
 /// Iterator over the `(timestamp, value)` samples of an XOR chunk's data.
@@ -293,13 +294,13 @@ impl Default for XorAppender {
 impl XorAppender {
     /// An empty chunk, written as Prometheus 3.x does.
     pub fn new() -> Self {
-        Self::with_writer(BitWriter::with_prefix(&[0, 0]))
+        Self::with_flavor(Flavor::Prometheus3)
     }
 
-    /// An empty chunk whose final bytes follow Prometheus 2.x (an extra zero byte after a
-    /// byte-aligned final write), for byte-identical copies of 2.x blocks.
-    pub fn prometheus_2x() -> Self {
-        Self::with_writer(BitWriter::prometheus_2x(&[0, 0]))
+    /// An empty chunk whose bytes follow `flavor`: for [`Flavor::Prometheus2`], an extra
+    /// zero byte after a byte-aligned final write, for byte-identical copies of 2.x blocks.
+    pub fn with_flavor(flavor: Flavor) -> Self {
+        Self::with_writer(BitWriter::with_flavor(flavor, &[0, 0]))
     }
 
     fn with_writer(bw: BitWriter) -> Self {
@@ -504,14 +505,14 @@ mod tests {
             encode(&[(8000000, 7f64.to_bits())]),
             [0x00, 0x01, 0x80, 0xc8, 0xd0, 0x07, 0x40, 0x1c, 0, 0, 0, 0, 0, 0]
         );
-        let mut a = XorAppender::prometheus_2x();
+        let mut a = XorAppender::with_flavor(Flavor::Prometheus2);
         a.append(8000000, 7.0);
         assert_eq!(
             a.finish(),
             [0x00, 0x01, 0x80, 0xc8, 0xd0, 0x07, 0x40, 0x1c, 0, 0, 0, 0, 0, 0, 0]
         );
         // The worked example ends unaligned: no pad in either version.
-        let mut a = XorAppender::prometheus_2x();
+        let mut a = XorAppender::with_flavor(Flavor::Prometheus2);
         for &(t, v) in &samples {
             a.append(t, f64::from_bits(v));
         }

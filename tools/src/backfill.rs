@@ -3,12 +3,13 @@
 use std::collections::BTreeSet;
 use std::path::Path;
 
+use tsblock::error::Report;
+use tsblock::labelset::Labels;
 use tsblock::meta::BlockMeta;
 use tsblock::tombstones::Interval;
 use tsblock::ulid::Ulid;
 use tsblock::writer::{
-    check_labels, normalize_labels, AppendError, BlockWriter, BlockWriterOptions, Flavor, Labels,
-    DEFAULT_BLOCK_DURATION,
+    AppendError, BlockWriter, BlockWriterOptions, Flavor, DEFAULT_BLOCK_DURATION,
 };
 
 use crate::openmetrics::{Parser, Sample};
@@ -34,12 +35,19 @@ pub fn block_duration(max: i64) -> i64 {
 }
 
 fn labels_string(labels: &Labels) -> String {
+    pairs_string(labels.iter().map(|l| (l.name, l.value)))
+}
+
+/// Parsed labels as Prometheus prints a label set.
+fn pairs_string<'a>(pairs: impl IntoIterator<Item = (&'a [u8], &'a [u8])>) -> String {
     let mut out = Vec::new();
-    tsblock::gofmt::push_labels(
-        &mut out,
-        labels.iter().map(|(n, v)| (n.as_bytes(), v.as_bytes())),
-    );
+    tsblock::gofmt::push_labels(&mut out, pairs);
     String::from_utf8_lossy(&out).into_owned()
+}
+
+/// The label set of a parsed sample (sorted, no empty values: the parser's output).
+fn sample_labels(s: &Sample) -> Result<Labels, tsblock::labelset::LabelsError> {
+    Labels::new(s.labels.iter().map(|(n, v)| (n, v)))
 }
 
 /// Blocks from OpenMetrics text, as `promtool tsdb create-blocks-from openmetrics` cuts
@@ -68,10 +76,10 @@ pub fn openmetrics(
             return Err(Failure(format!(
                 "{name}: line {}: expected timestamp for series {}, got none",
                 s.line,
-                labels_string(&s.labels)
+                pairs_string(s.labels.iter().map(|(n, v)| (n.as_bytes(), v.as_bytes())))
             )));
         };
-        check_labels(&s.labels).map_err(|e| Failure(format!("{name}: line {}: {e}", s.line)))?;
+        sample_labels(&s).map_err(|e| Failure(format!("{name}: line {}: {e}", s.line)))?;
         mint = mint.min(ts);
         occupied.insert(ts.div_euclid(duration));
     }
@@ -98,16 +106,19 @@ pub fn openmetrics(
             let Some(ts) = s.timestamp.filter(|&ts| lo <= ts && ts < hi) else {
                 continue;
             };
-            match w.append(&s.labels, ts, s.value) {
+            let labels =
+                sample_labels(&s).map_err(|e| Failure(format!("{name}: line {}: {e}", s.line)))?;
+            match w.append(&labels, ts, s.value) {
                 Ok(()) => {}
                 // Millisecond truncation maps e.g. 32796.839 and 32796.840 to one timestamp;
                 // promtool keeps the first sample, and so do we, saying so.
                 Err(AppendError::DuplicateTimestamp(_)) => dropped += 1,
                 Err(e) => {
                     return Err(Failure(format!(
-                        "{name}: line {}: series {}: {e}",
+                        "{name}: line {}: series {}: {}",
                         s.line,
-                        labels_string(&s.labels)
+                        labels_string(&labels),
+                        Report(&e)
                     )))
                 }
             }
@@ -173,11 +184,16 @@ pub fn json(
     for (i, series) in spec.series.iter().enumerate() {
         let ctx = |msg: String| Failure(format!("{name}: series[{i}]: {msg}"));
         for labels in expand_labels(series) {
-            let labels = normalize_labels(labels).map_err(|e| ctx(e.to_string()))?;
+            let labels = Labels::new(labels).map_err(|e| ctx(e.to_string()))?;
             let samples = series.all_samples(&mut rng).map_err(ctx)?;
             for (j, (t, v)) in samples.iter().enumerate() {
-                v.append_to(&mut w, &labels, *t)
-                    .map_err(|e| ctx(format!("{}: sample {j}: {e}", labels_string(&labels))))?;
+                v.append_to(&mut w, &labels, *t).map_err(|e| {
+                    ctx(format!(
+                        "{}: sample {j}: {}",
+                        labels_string(&labels),
+                        Report(&e)
+                    ))
+                })?;
             }
             all_labels.push(labels);
         }
@@ -192,7 +208,7 @@ pub fn json(
             let matches = d
                 .matchers
                 .iter()
-                .all(|(k, v)| labels.iter().any(|(n, lv)| n == k && lv == v));
+                .all(|(k, v)| labels.get(k.as_bytes()) == Some(v.as_bytes()));
             if matches {
                 w.delete(
                     labels,

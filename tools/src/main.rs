@@ -14,6 +14,7 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand, ValueEnum};
+use tsblock::error::Report;
 use tsblock::meta::BlockMeta;
 use tsblock::writer::Flavor;
 
@@ -123,9 +124,11 @@ fn parse_duration(s: &str) -> Result<i64, String> {
 #[derive(Debug)]
 pub struct Failure(pub String);
 
-impl<E: std::fmt::Display> From<E> for Failure {
+/// An error becomes its message followed by its causes (`tsblock`'s errors display only
+/// their own message).
+impl<E: std::error::Error + 'static> From<E> for Failure {
     fn from(e: E) -> Self {
-        Failure(e.to_string())
+        Failure(Report(&e).to_string())
     }
 }
 
@@ -187,8 +190,7 @@ fn read_input(path: &Path, staging: &Staging) -> Result<tsblock::source::Source,
     } else {
         path.to_path_buf()
     };
-    tsblock::source::Source::open(&path, tsblock::ReadMode::Mmap)
-        .map_err(|e| Failure(e.to_string()))
+    tsblock::source::Source::open(&path, tsblock::ReadMode::Mmap).map_err(Failure::from)
 }
 
 fn input_name(path: &Path) -> String {

@@ -69,7 +69,11 @@ use serde::Deserialize;
 use tsblock::histogram::{
     Count, CounterResetHint, FloatHistogram, Histogram, IntHistogram, Span, CUSTOM_BUCKETS_SCHEMA,
 };
-use tsblock::writer::{AppendError, BlockWriter, Labels};
+use tsblock::labelset::Labels;
+use tsblock::writer::{AppendError, BlockWriter};
+
+/// A series' labels as the spec spells them, before normalisation ([`Labels::new`]).
+pub type LabelPairs = Vec<(String, String)>;
 
 /// The whole spec.
 #[derive(Debug, Deserialize)]
@@ -304,7 +308,8 @@ impl HistogramSpec {
         if h.is_stale() {
             return Ok(());
         }
-        tsblock::chunkenc::validate_histogram(h, false).map_err(|e| e.to_string())?;
+        tsblock::chunkenc::validate_histogram(h, tsblock::chunkenc::Flavor::Prometheus3)
+            .map_err(|e| e.to_string())?;
         if h.schema == CUSTOM_BUCKETS_SCHEMA {
             if h.zero_threshold != 0.0 || !h.zero_count.is_zero() {
                 return Err("custom-bucket histograms have no zero bucket".into());
@@ -845,8 +850,8 @@ impl Rng {
 }
 
 /// Label sets of a series entry (`{i}` expanded).
-pub fn expand_labels(spec: &SeriesSpec) -> Vec<Labels> {
-    let base: Labels = spec
+pub fn expand_labels(spec: &SeriesSpec) -> Vec<LabelPairs> {
+    let base: LabelPairs = spec
         .labels
         .iter()
         .map(|(k, v)| (k.clone(), v.clone()))
@@ -1069,7 +1074,8 @@ mod tests {
             let SpecSample::Histogram(h) = s else {
                 panic!()
             };
-            tsblock::chunkenc::validate_histogram(h, true).unwrap();
+            tsblock::chunkenc::validate_histogram(h, tsblock::chunkenc::Flavor::Prometheus2)
+                .unwrap();
             let in_buckets: u64 = h.zero_count
                 + h.positive_buckets.iter().sum::<u64>()
                 + h.negative_buckets.iter().sum::<u64>();

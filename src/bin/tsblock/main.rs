@@ -505,17 +505,7 @@ fn main() -> ExitCode {
         Err(Failure::Tsdb(e)) => {
             // Print what was decoded before the error, then the error.
             let _ = out.flush();
-            let mut msg = format!("tsblock: {e}");
-            let mut src = std::error::Error::source(&e);
-            // The Display of our errors already includes their source; only add deeper ones.
-            if let Some(s) = src {
-                src = s.source();
-            }
-            while let Some(s) = src {
-                msg.push_str(&format!(": {s}"));
-                src = s.source();
-            }
-            eprintln!("{msg}");
+            eprintln!("tsblock: {}", tsblock::error::Report(&e));
             ExitCode::FAILURE
         }
     }

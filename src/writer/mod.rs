@@ -1,0 +1,332 @@
+//! Building a block from samples, the way Prometheus's head and `BlockWriter` do.
+//!
+//! [`BlockWriter`] takes samples of any series in any order of series (each series' own
+//! samples in time order), cuts chunks where Prometheus's head would, and writes a
+//! complete block into `<ULID>.tmp-for-creation/`, fsynced and then renamed to `<ULID>/`.
+//! Memory holds only the encoded chunks of the block being built.
+//!
+//! Samples are floats (XOR chunks) or native histograms with integer or float counts
+//! (histogram and float-histogram chunks). A change of sample type always starts a new
+//! chunk. Within a type, chunks are cut as the flavour's head cuts them ([`cut`]). On top
+//! of that the histogram appender itself cuts on counter resets, schema or zero-threshold
+//! changes, a gauge/counter switch and a real sample after a stale marker, and recodes the
+//! open chunk when a sample brings new buckets (see [`crate::chunkenc::HistogramAppender`]).
+//! As in Prometheus, a float stale marker appended to a series whose last sample was a
+//! histogram becomes a histogram stale marker.
+//!
+//! Series are identified by [`Labels`], owned label sets over bytes, so a block read with
+//! [`Block`](crate::Block) can be written again without converting its labels to text.
+//!
+//! The parts: [`cut`] (the head's chunk-cutting policy), `series` (per-series head state),
+//! `histogram` (histogram sample equality for duplicates) and `emit` (writing the block's
+//! files).
+
+pub mod cut;
+mod emit;
+mod histogram;
+mod series;
+
+use std::collections::HashMap;
+use std::io;
+use std::path::PathBuf;
+
+pub use crate::chunkenc::Flavor;
+
+use crate::chunkenc::{
+    validate_histogram, AppendOutcome, FloatHistogramAppender, HistogramAppendError,
+    HistogramAppender, XorAppender,
+};
+use crate::chunks::DEFAULT_SEGMENT_SIZE;
+use crate::histogram::{FloatHistogram, Histogram, IntHistogram, STALE_NAN_BITS};
+use crate::index::IndexWriteError;
+use crate::labelset::Labels;
+use crate::tombstones::Interval;
+use crate::ulid::Ulid;
+use cut::CutPolicy;
+use series::{HeadApp, HeadChunk, HistogramKind, LastSample, MemSeries};
+
+/// Default block duration of Prometheus (2h).
+pub const DEFAULT_BLOCK_DURATION: i64 = 2 * 60 * 60 * 1000;
+
+/// Options of a [`BlockWriter`].
+#[derive(Debug, Clone)]
+pub struct BlockWriterOptions {
+    /// Chunks never span a multiple of this (Prometheus: the head's chunk range; promtool's
+    /// backfill uses twice the block duration).
+    pub chunk_range: i64,
+    /// Target samples per chunk (Prometheus: 120).
+    pub samples_per_chunk: u16,
+    /// Chunk-cutting and byte-layout flavour.
+    pub flavor: Flavor,
+    /// Largest chunk segment file.
+    pub segment_size: u64,
+    /// The block's ULID; a new one when `None`.
+    pub ulid: Option<Ulid>,
+}
+
+impl Default for BlockWriterOptions {
+    fn default() -> Self {
+        BlockWriterOptions {
+            chunk_range: 2 * DEFAULT_BLOCK_DURATION,
+            samples_per_chunk: 120,
+            flavor: Flavor::default(),
+            segment_size: DEFAULT_SEGMENT_SIZE,
+            ulid: None,
+        }
+    }
+}
+
+/// Why a sample was refused.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum AppendError {
+    /// Older than the series' last sample.
+    #[error("out of order sample: {t} is before the series' last sample at {last}")]
+    OutOfOrder {
+        /// The sample's timestamp.
+        t: i64,
+        /// The series' newest timestamp.
+        last: i64,
+    },
+    /// Same timestamp as the last sample, different value.
+    #[error("duplicate sample for timestamp {0} with a different value")]
+    DuplicateTimestamp(i64),
+    /// A histogram the chunk format cannot hold as given.
+    #[error("invalid histogram")]
+    InvalidHistogram(#[from] HistogramAppendError),
+}
+
+/// Errors writing a block.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum WriteError {
+    /// A file operation failed.
+    #[error("{}", path.display())]
+    Io {
+        /// The file or directory.
+        path: PathBuf,
+        /// The OS error.
+        #[source]
+        source: io::Error,
+    },
+    /// The index could not be written.
+    #[error("{}", path.display())]
+    Index {
+        /// The index file.
+        path: PathBuf,
+        /// What went wrong.
+        #[source]
+        source: IndexWriteError,
+    },
+}
+
+/// Builds one block in memory (as encoded chunks) and writes it.
+#[derive(Debug)]
+pub struct BlockWriter {
+    opts: BlockWriterOptions,
+    cut: CutPolicy,
+    series: HashMap<Labels, MemSeries>,
+    deletions: Vec<(Labels, Interval)>,
+    min_time: i64,
+    max_time: i64,
+}
+
+impl BlockWriter {
+    /// An empty block.
+    pub fn new(opts: BlockWriterOptions) -> Self {
+        BlockWriter {
+            cut: CutPolicy::new(opts.flavor, opts.chunk_range, opts.samples_per_chunk),
+            opts,
+            series: HashMap::new(),
+            deletions: Vec::new(),
+            min_time: i64::MAX,
+            max_time: i64::MIN,
+        }
+    }
+
+    /// Number of series so far.
+    pub fn num_series(&self) -> usize {
+        self.series.len()
+    }
+
+    /// Appends a sample to the series `labels`.
+    ///
+    /// As in Prometheus, a sample equal to the series' last one (same timestamp, same value
+    /// bits) is ignored; an older one or a different value at the same timestamp is an error.
+    /// A stale marker (`f64::from_bits(0x7ff0000000000002)`) after a histogram becomes a
+    /// histogram stale marker of the same kind.
+    pub fn append(&mut self, labels: &Labels, t: i64, v: f64) -> Result<(), AppendError> {
+        let bits = v.to_bits();
+        if bits == STALE_NAN_BITS {
+            match self.series.get(labels).map(|s| &s.last) {
+                Some(LastSample::Histogram(_)) => {
+                    let h = IntHistogram {
+                        sum: v,
+                        ..IntHistogram::default()
+                    };
+                    return self.append_histogram(labels, t, &h);
+                }
+                Some(LastSample::FloatHistogram(_)) => {
+                    let h = FloatHistogram {
+                        sum: v,
+                        ..FloatHistogram::default()
+                    };
+                    return self.append_float_histogram(labels, t, &h);
+                }
+                _ => {}
+            }
+        }
+        let opts = &self.opts;
+        let s = match self.series.get_mut(labels) {
+            Some(s) => s,
+            None => self
+                .series
+                .entry(labels.clone())
+                .or_insert_with(MemSeries::new),
+        };
+        if !s.accepts(t, |last| matches!(last, LastSample::Float(b) if *b == bits))? {
+            return Ok(());
+        }
+        // Prometheus cuts a new chunk when the open one holds another sample type, or when
+        // its policy says so.
+        let cut = match &s.head {
+            Some(head) if matches!(head.app, HeadApp::Xor(_)) => {
+                self.cut.cut_float(&mut s.cut, head.open(), t)
+            }
+            _ => true,
+        };
+        if cut {
+            if let Some(h) = s.head.take() {
+                s.done.push(h.done());
+            }
+            s.head = Some(HeadChunk {
+                app: HeadApp::Xor(XorAppender::with_flavor(opts.flavor)),
+                min_time: t,
+                max_time: t,
+            });
+            self.cut.chunk_started(&mut s.cut, t);
+        }
+        if let Some(HeadChunk {
+            app: HeadApp::Xor(app),
+            max_time,
+            ..
+        }) = s.head.as_mut()
+        {
+            app.append(t, v);
+            *max_time = t;
+        }
+        s.last = LastSample::Float(bits);
+        self.min_time = self.min_time.min(t);
+        self.max_time = self.max_time.max(t);
+        Ok(())
+    }
+
+    /// Appends a native histogram with integer counts (absolute bucket counts, as
+    /// [`IntHistogram`] holds them) to the series `labels`.
+    ///
+    /// The sample's counter-reset hint matters as it does to Prometheus: `Gauge` makes it
+    /// a gauge histogram, `CounterReset` forces a new chunk. A sample whose `sum` is the
+    /// stale NaN is a stale marker (its buckets are not stored). Duplicates and order are
+    /// handled as in [`append`](Self::append); on error nothing changes.
+    pub fn append_histogram(
+        &mut self,
+        labels: &Labels,
+        t: i64,
+        h: &IntHistogram,
+    ) -> Result<(), AppendError> {
+        self.append_hist::<HistogramAppender>(labels, t, h)
+    }
+
+    /// Appends a native histogram with float counts; see
+    /// [`append_histogram`](Self::append_histogram).
+    pub fn append_float_histogram(
+        &mut self,
+        labels: &Labels,
+        t: i64,
+        h: &FloatHistogram,
+    ) -> Result<(), AppendError> {
+        self.append_hist::<FloatHistogramAppender>(labels, t, h)
+    }
+
+    fn append_hist<K: HistogramKind>(
+        &mut self,
+        labels: &Labels,
+        t: i64,
+        h: &Histogram<K::Count>,
+    ) -> Result<(), AppendError> {
+        let opts = &self.opts;
+        validate_histogram(h, opts.flavor)?;
+        let s = match self.series.get_mut(labels) {
+            Some(s) => s,
+            None => self
+                .series
+                .entry(labels.clone())
+                .or_insert_with(MemSeries::new),
+        };
+        if !s.accepts(t, |last| K::is_last(last, h))? {
+            return Ok(());
+        }
+        // The head's own cuts (`appendPreprocessor` in 2.42, `histogramsAppendPreprocessor`
+        // in 3.x): a new series, another sample type, time and size.
+        let cut = match &s.head {
+            Some(head) if K::of(&head.app).is_some() => {
+                self.cut.cut_histogram(&mut s.cut, head.open(), t)
+            }
+            _ => true,
+        };
+        // The appender's own decision (2.42: `memSeries.appendHistogram`; 3.x:
+        // `HistogramAppender.AppendHistogram`) when the head kept the chunk.
+        let outcome = match s.head.as_mut().and_then(|head| K::of_mut(&mut head.app)) {
+            Some(app) if !cut => Some(app.append(t, h)?),
+            _ => None,
+        };
+        match outcome {
+            None => {
+                let mut app = K::empty(opts.flavor);
+                let prev = s.head.as_ref().and_then(|head| K::of(&head.app));
+                app.append_first(prev, t, h)?;
+                if let Some(old) = s.head.take() {
+                    s.done.push(old.done());
+                }
+                s.head = Some(HeadChunk {
+                    app: app.wrap(),
+                    min_time: t,
+                    max_time: t,
+                });
+                self.cut.chunk_started(&mut s.cut, t);
+            }
+            Some(AppendOutcome::Appended | AppendOutcome::Recoded) => {
+                if let Some(head) = s.head.as_mut() {
+                    head.max_time = t;
+                }
+            }
+            Some(AppendOutcome::Cut(new)) => {
+                // A reset, layout change...: Prometheus's head starts a new chunk range but
+                // keeps its end-time state.
+                if let Some(old) = s.head.take() {
+                    s.done.push(old.done());
+                }
+                s.head = Some(HeadChunk {
+                    app: new.wrap(),
+                    min_time: t,
+                    max_time: t,
+                });
+                self.cut.appender_cut(&mut s.cut, t);
+            }
+        }
+        s.last = K::last(h);
+        self.min_time = self.min_time.min(t);
+        self.max_time = self.max_time.max(t);
+        Ok(())
+    }
+
+    /// Marks `[min, max]` of a series as deleted: written to the block's tombstones file.
+    /// Returns false if the series has no samples.
+    pub fn delete(&mut self, labels: &Labels, interval: Interval) -> bool {
+        if !self.series.contains_key(labels) {
+            return false;
+        }
+        self.deletions.push((labels.clone(), interval));
+        true
+    }
+}
