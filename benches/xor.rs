@@ -43,6 +43,22 @@ fn decode_all(chunks: &[impl AsRef<[u8]>]) -> u64 {
     acc
 }
 
+/// The same through the batch decoder into two reused vectors.
+fn decode_all_into(chunks: &[impl AsRef<[u8]>], ts: &mut Vec<i64>, vs: &mut Vec<f64>) -> u64 {
+    let mut acc = 0u64;
+    for c in chunks {
+        ts.clear();
+        vs.clear();
+        if let Ok(mut it) = XorIter::new(c.as_ref()) {
+            let _ = it.decode_into(ts, vs);
+        }
+        for (t, v) in ts.iter().zip(vs.iter()) {
+            acc = acc.wrapping_add(v.to_bits() ^ *t as u64);
+        }
+    }
+    acc
+}
+
 fn bench_corpora(c: &mut Criterion) {
     let mut g = c.benchmark_group("xor_decode");
     for kind in ["constant", "random-steps", "random-0-1"] {
@@ -51,6 +67,10 @@ fn bench_corpora(c: &mut Criterion) {
         println!("{kind}: {} bytes per 120-sample chunk", bytes / CHUNKS);
         g.throughput(Throughput::Elements((CHUNKS * SAMPLES_PER_CHUNK) as u64));
         g.bench_function(kind, |b| b.iter(|| decode_all(black_box(&chunks))));
+        let (mut ts, mut vs) = (Vec::new(), Vec::new());
+        g.bench_function(format!("{kind} decode_into"), |b| {
+            b.iter(|| decode_all_into(black_box(&chunks), &mut ts, &mut vs))
+        });
     }
     g.finish();
 }

@@ -32,6 +32,7 @@ impl fmt::Display for Warning {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Warning::SkippedBlock { dir, error } => {
+                let error = crate::error::Report(error);
                 write!(f, "skipping block {}: {error}", dir.display())
             }
             Warning::HeadNotRead { wal } => write!(

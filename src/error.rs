@@ -210,7 +210,7 @@ pub enum Error {
         version: i64,
     },
     /// The data of a chunk held in memory (no file to name) does not decode.
-    #[error("chunk data in memory: {source}")]
+    #[error("chunk data in memory")]
     Decode {
         /// Section, offset inside the chunk data, and cause.
         #[source]
