@@ -157,6 +157,85 @@ impl<'a> Series<'a> {
             done: false,
         }
     }
+
+    /// The batch path for exporters and dumps: when the series lies in one block, has no
+    /// deleted ranges and every chunk is XOR, decodes it chunk by chunk with
+    /// [`XorIter::decode_into`] into `ts`/`vs` and calls `f` with each chunk's samples in
+    /// the query range; returns `Ok(false)`, having called nothing, for any other series
+    /// (read those with [`Series::samples`]). What `f` sees equals what `samples()`
+    /// yields: the same range filter and the same skipping of a repeated timestamp, and
+    /// a chunk that fails to decode ends it with the same error after the same samples.
+    ///
+    /// ```
+    /// use tsblock::{Db, Querier};
+    ///
+    /// # fn main() -> tsblock::Result<()> {
+    /// let db = Db::open("testdata/blocks/many-series")?;
+    /// let (mut ts, mut vs) = (Vec::new(), Vec::new());
+    /// for series in db.select(&[], i64::MIN, i64::MAX)? {
+    ///     let series = series?;
+    ///     let mut n = 0;
+    ///     if series.float_batches(&mut ts, &mut vs, |t, _| {
+    ///         n += t.len();
+    ///         Ok(())
+    ///     })? {
+    ///         assert_eq!(n, series.samples().count());
+    ///     }
+    /// }
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub fn float_batches(
+        &self,
+        ts: &mut Vec<i64>,
+        vs: &mut Vec<f64>,
+        mut f: impl FnMut(&[i64], &[f64]) -> Result<()>,
+    ) -> Result<bool> {
+        let [part] = self.parts.as_slice() else {
+            return Ok(false);
+        };
+        if part.tombstones.is_some() {
+            return Ok(false);
+        }
+        let reader = part.block.chunk_reader();
+        // Every chunk is read (and CRC-checked) once, up front, so that a series this
+        // path cannot take falls back before anything was handed out.
+        let mut chunks = Vec::with_capacity(part.chunks.len());
+        for meta in &part.chunks {
+            match reader.chunk(meta) {
+                Ok(c) if c.encoding == Encoding::Xor => chunks.push((meta, c)),
+                _ => return Ok(false),
+            }
+        }
+        let mut last_t = i64::MIN;
+        for (meta, chunk) in chunks {
+            ts.clear();
+            vs.clear();
+            let decoded = XorIter::new(chunk.data).and_then(|mut it| it.decode_into(ts, vs));
+            // The range filter and duplicate skip of `BlockSamples` and `Samples::next`,
+            // in place: keep t >= mint, stop the chunk at the first t > maxt.
+            let end = ts.iter().position(|&t| t > self.maxt).unwrap_or(ts.len());
+            let mut kept = 0;
+            for i in 0..end {
+                let t = ts[i];
+                if t < self.mint || t == last_t {
+                    continue;
+                }
+                last_t = t;
+                ts[kept] = t;
+                vs[kept] = vs[i];
+                kept += 1;
+            }
+            f(&ts[..kept], &vs[..kept])?;
+            if let Err(e) = decoded {
+                // A decode error past maxt is never reached by `samples()` either.
+                if end == ts.len() {
+                    return Err(reader.chunk_data_error(meta, e));
+                }
+            }
+        }
+        Ok(true)
+    }
 }
 
 /// The current item of a per-block stream: a sample, or an error positioned in time.
