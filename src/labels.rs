@@ -33,8 +33,22 @@ pub fn compare(a: &[Label<'_>], b: &[Label<'_>]) -> Ordering {
     a.cmp(b)
 }
 
-/// Writes a label set the way Prometheus 2.x `labels.Labels.String()` does:
-/// `{a="1", b="2"}` with Go `strconv.Quote` escaping of values.
+/// Writes a label set as Prometheus's `labels.Labels.String()` does, for error messages.
+///
+/// Transitional: presentation code uses [`crate::compat::push_labels`]. This copy stays in
+/// the model layer only because `src/index/writer.rs` (being rewritten on another branch)
+/// describes bad series with it and storage must not depend on `compat`; drop it once that
+/// caller moves. A test in `compat` keeps both renderings identical.
+#[doc(hidden)]
 pub fn push_string(out: &mut Vec<u8>, labels: &[Label<'_>]) {
-    crate::gofmt::push_labels(out, labels.iter().map(|l| (l.name, l.value)));
+    out.push(b'{');
+    for (i, l) in labels.iter().enumerate() {
+        if i > 0 {
+            out.extend_from_slice(b", ");
+        }
+        out.extend_from_slice(l.name);
+        out.push(b'=');
+        crate::text::push_quoted(out, l.value);
+    }
+    out.push(b'}');
 }

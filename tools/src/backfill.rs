@@ -35,7 +35,7 @@ pub fn block_duration(max: i64) -> i64 {
 
 fn labels_string(labels: &Labels) -> String {
     let mut out = Vec::new();
-    tsblock::gofmt::push_labels(
+    tsblock::compat::push_label_pairs(
         &mut out,
         labels.iter().map(|(n, v)| (n.as_bytes(), v.as_bytes())),
     );

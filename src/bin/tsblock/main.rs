@@ -6,9 +6,10 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
-use tsblock::gofmt;
+use tsblock::compat::{self, promtool};
 use tsblock::query::{Matcher, Selector, SelectorError, Value};
-use tsblock::{promtool, Db, Querier, ReadMode};
+use tsblock::text::push_quoted;
+use tsblock::{Db, Querier, ReadMode};
 
 /// Read Prometheus TSDB blocks straight from memory-mapped files.
 #[derive(Debug, Parser)]
@@ -222,12 +223,12 @@ fn dump(out: &mut Out, db: &Db, range: &TimeRange, matching: &Matching) -> Resul
                 Value::Float(v) => promtool::push_dump_line(&mut out.buf, &prefix, sample.t, v),
                 Value::Histogram => {
                     if let Some(h) = samples.histogram() {
-                        push_histogram_line(&mut out.buf, &prefix, sample.t, |o| h.push_string(o));
+                        promtool::push_dump_histogram_line(&mut out.buf, &prefix, sample.t, h);
                     }
                 }
                 Value::FloatHistogram => {
                     if let Some(h) = samples.float_histogram() {
-                        push_histogram_line(&mut out.buf, &prefix, sample.t, |o| h.push_string(o));
+                        promtool::push_dump_histogram_line(&mut out.buf, &prefix, sample.t, h);
                     }
                 }
                 _ => {}
@@ -236,20 +237,6 @@ fn dump(out: &mut Out, db: &Db, range: &TimeRange, matching: &Matching) -> Resul
         }
     }
     Ok(())
-}
-
-/// `{labels} {histogram} timestamp`, as promtool ≥ 2.48 prints a histogram sample.
-fn push_histogram_line(
-    out: &mut Vec<u8>,
-    prefix: &[u8],
-    t: i64,
-    histogram: impl FnOnce(&mut Vec<u8>),
-) {
-    out.extend_from_slice(prefix);
-    histogram(out);
-    out.push(b' ');
-    out.extend_from_slice(itoa::Buffer::new().format(t).as_bytes());
-    out.push(b'\n');
 }
 
 /// A float for JSON: a number, or `"stale"` (Prometheus's stale marker), `"NaN"`,
@@ -384,7 +371,7 @@ fn dump_json(
 
 fn series(out: &mut Out, db: &Db, range: &TimeRange, matching: &Matching) -> Result<(), Failure> {
     for series in db.select_any(&matching.sets(), range.min_time, range.max_time)? {
-        tsblock::labels::push_string(&mut out.buf, series?.labels());
+        compat::push_labels(&mut out.buf, series?.labels());
         out.buf.push(b'\n');
         out.maybe_flush()?;
     }
@@ -419,7 +406,7 @@ fn print_list(out: &mut Out, items: &[&[u8]], format: &ListFormat) -> Result<(),
             out.buf.push(0);
         } else {
             quoted.clear();
-            gofmt::push_quoted(&mut quoted, item);
+            push_quoted(&mut quoted, item);
             if quoted.get(1..quoted.len() - 1) == Some(*item) {
                 out.buf.extend_from_slice(item);
             } else {
