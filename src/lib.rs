@@ -9,7 +9,7 @@
 //! 3. storage: [`Block`], [`Db`];
 //! 4. queries across blocks ([`query`]);
 //! 5. presentation: [`compat`] (what `promtool` prints, byte for byte, with Go's formatting
-//!    rules);
+//!    rules) and [`export`] (JSON lines);
 //! 6. the `tsblock` CLI.
 //!
 //! ```
@@ -48,6 +48,7 @@ pub mod chunks;
 pub mod compat;
 pub mod db;
 pub mod error;
+pub mod export;
 pub mod histogram;
 pub mod index;
 pub mod labels;

@@ -4,7 +4,7 @@
 //! This is not presentation. The query layer needs it to print a selector the PromQL way
 //! ([`crate::query::Selector`]'s and [`crate::query::Matcher`]'s `Display`, and the values in
 //! selector errors), and low layers must not depend on the presentation modules
-//! ([`crate::compat`]), so the quoting lives here, below it, and
+//! ([`crate::compat`], [`crate::export`]), so the quoting lives here, below both, and
 //! `compat` builds promtool's label sets and dump lines on it. It appends to a caller-owned
 //! `Vec<u8>` and allocates nothing else.
 
