@@ -10,7 +10,7 @@
 //! 4. queries across blocks ([`query`]);
 //! 5. presentation: [`compat`] (what `promtool` prints, byte for byte, with Go's formatting
 //!    rules) and [`export`] (JSON lines);
-//! 6. the `tsblock` CLI.
+//! 6. the `tsblock` CLI (the default `cli` feature; the only user of `clap`).
 //!
 //! ```
 //! use tsblock::{Db, Querier, query::Value};
