@@ -6,12 +6,11 @@
 //! [`crate::chunkenc`] convert.
 //!
 //! [`Histogram::positive_buckets_iter`], [`Histogram::negative_buckets_iter`] and
-//! [`Histogram::zero_bucket`] give each bucket with Go's exact bounds ([`bucket_bound`]), and
-//! [`Histogram::push_string`] / `Display` print a histogram as Go's `String()` does, which is
-//! what `promtool tsdb dump` ≥ 2.48 prints. The `Serialize` form keeps every field needed to
-//! rebuild the histogram; non-finite floats become `"NaN"`, `"+Inf"`, `"-Inf"`.
-
-use std::fmt;
+//! [`Histogram::zero_bucket`] give each bucket with Go's exact bounds ([`bucket_bound`]).
+//! Go's `String()` of a histogram (what `promtool tsdb dump` ≥ 2.48 prints) is presentation
+//! and lives in [`crate::compat::push_histogram`], which also implements `Display`. The
+//! `Serialize` form keeps every field needed to rebuild the histogram; non-finite floats
+//! become `"NaN"`, `"+Inf"`, `"-Inf"`.
 
 /// A run of consecutive buckets: `offset` buckets after the previous span's end (or, for
 /// the first span, the bucket index itself), `length` buckets long.
@@ -52,9 +51,6 @@ pub trait Count: Copy + PartialEq + Default + std::fmt::Debug + serde::Serialize
     /// Prometheus's `Equals` compares histograms.
     fn same_bits(self, other: Self) -> bool;
 
-    /// Appends Go's `%v` of the count: decimal for `u64`, `%g` for `f64` (`+Inf`, `NaN`).
-    fn push_go(self, out: &mut Vec<u8>);
-
     /// Serializes the count for JSON: a number, or for a non-finite `f64` the string
     /// `"NaN"`, `"+Inf"` or `"-Inf"` (Prometheus's HTTP API spelling).
     fn serialize_count<S: serde::Serializer>(self, serializer: S) -> Result<S::Ok, S::Error>;
@@ -69,10 +65,6 @@ impl Count for u64 {
         self == other
     }
 
-    fn push_go(self, out: &mut Vec<u8>) {
-        out.extend_from_slice(itoa::Buffer::new().format(self).as_bytes());
-    }
-
     fn serialize_count<S: serde::Serializer>(self, serializer: S) -> Result<S::Ok, S::Error> {
         serializer.serialize_u64(self)
     }
@@ -85,10 +77,6 @@ impl Count for f64 {
 
     fn same_bits(self, other: Self) -> bool {
         self.to_bits() == other.to_bits()
-    }
-
-    fn push_go(self, out: &mut Vec<u8>) {
-        crate::gofmt::push_float_g(out, self);
     }
 
     fn serialize_count<S: serde::Serializer>(self, serializer: S) -> Result<S::Ok, S::Error> {
@@ -179,28 +167,6 @@ pub struct Bucket<C> {
     pub count: C,
     /// Index of the bucket within its schema and sign; 0 for the zero bucket.
     pub index: i32,
-}
-
-impl<C: Count> Bucket<C> {
-    /// Appends Go's `Bucket.String()`: `[` or `(`, the bounds as `%g,%g`, `]` or `)`, then
-    /// `:` and the count (`%v`), e.g. `(0.5,1]:3` or `[-0.001,0.001]:2`.
-    pub fn push_string(&self, out: &mut Vec<u8>) {
-        out.push(if self.lower_inclusive { b'[' } else { b'(' });
-        crate::gofmt::push_float_g(out, self.lower);
-        out.push(b',');
-        crate::gofmt::push_float_g(out, self.upper);
-        out.push(if self.upper_inclusive { b']' } else { b')' });
-        out.push(b':');
-        self.count.push_go(out);
-    }
-}
-
-impl<C: Count> fmt::Display for Bucket<C> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let mut out = Vec::with_capacity(48);
-        self.push_string(&mut out);
-        f.write_str(std::str::from_utf8(&out).map_err(|_| fmt::Error)?)
-    }
 }
 
 /// Iterator over the positive or negative buckets of a [`Histogram`], in index order (see
@@ -333,49 +299,6 @@ impl<C: Count> Histogram<C> {
             count: self.zero_count,
             index: 0,
         }
-    }
-
-    /// Appends Go's `Histogram.String()` / `FloatHistogram.String()`, identical from
-    /// Prometheus 2.48 to 3.x: `{count:%d, sum:%g` (float histograms `count:%g`), then
-    /// `, ` and each bucket ([`Bucket::push_string`]) whose count is not zero (`-0` counts as
-    /// zero, NaN does not): negative buckets from the highest index down (so, like the rest,
-    /// in ascending order of value), the zero bucket, positive buckets; then `}`. A stale marker prints `{count:0, sum:NaN}`.
-    ///
-    /// Known differences, all on corrupt or absurd data where Go panics or 2.48 differs:
-    /// Go panics where the buckets run short of the spans (2.48) or bounds are undefined
-    /// (see [`Histogram::positive_buckets_iter`]); 2.48 (not 2.49+) skips float-histogram
-    /// buckets whose upper bound underflows to 0 (indexes below about -1074 × 2^schema).
-    pub fn push_string(&self, out: &mut Vec<u8>) {
-        out.extend_from_slice(b"{count:");
-        self.count.push_go(out);
-        out.extend_from_slice(b", sum:");
-        crate::gofmt::push_float_g(out, self.sum);
-        let negative: Vec<Bucket<C>> = self
-            .negative_buckets_iter()
-            .filter(|b| !b.count.is_zero())
-            .collect();
-        for b in negative.iter().rev() {
-            out.extend_from_slice(b", ");
-            b.push_string(out);
-        }
-        if !self.zero_count.is_zero() {
-            out.extend_from_slice(b", ");
-            self.zero_bucket().push_string(out);
-        }
-        for b in self.positive_buckets_iter().filter(|b| !b.count.is_zero()) {
-            out.extend_from_slice(b", ");
-            b.push_string(out);
-        }
-        out.push(b'}');
-    }
-}
-
-impl<C: Count> fmt::Display for Histogram<C> {
-    /// Go's `String()`; see [`Histogram::push_string`].
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let mut out = Vec::with_capacity(64);
-        self.push_string(&mut out);
-        f.write_str(std::str::from_utf8(&out).map_err(|_| fmt::Error)?)
     }
 }
 
@@ -769,10 +692,11 @@ mod json {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
 
-    fn int_hist() -> IntHistogram {
+    /// Also the fixture of `compat::model`'s `String()` tests.
+    pub(crate) fn int_hist() -> IntHistogram {
         IntHistogram {
             schema: 0,
             count: 10,
@@ -805,7 +729,8 @@ mod tests {
         }
     }
 
-    fn float_hist() -> FloatHistogram {
+    /// Also the fixture of `compat::model`'s `String()` tests.
+    pub(crate) fn float_hist() -> FloatHistogram {
         FloatHistogram {
             schema: 3,
             count: 5.5,
@@ -1056,120 +981,6 @@ mod tests {
                 (2.5, 10.0, false, true),
                 (10.0, inf, false, true),
             ]
-        );
-    }
-
-    /// Every expected string was printed by Go's `String()` (Prometheus 3.0's
-    /// `model/histogram`, and 2.48's where it has no custom buckets: identical) in a throwaway
-    /// Go program building the same histograms.
-    #[test]
-    fn string_matches_go() {
-        assert_eq!(
-            int_hist().to_string(),
-            "{count:10, sum:18.4, [-16,-8):2, [-1,-0.5):1, [-0.001,0.001]:2, (0.5,1]:1, \
-             (1,2]:2, (8,16]:3}"
-        );
-        // Float counts: -0 is skipped, NaN and +Inf are printed; a zero threshold of 0.
-        assert_eq!(
-            float_hist().to_string(),
-            "{count:5.5, sum:-1e-07, [-1.0905077326652577,-1):+Inf, [-0,0]:0.5, \
-             (0.7711054127039704,0.8408964152537144]:0.25, (0.9170040432046711,1]:NaN}"
-        );
-        let custom = IntHistogram {
-            schema: CUSTOM_BUCKETS_SCHEMA,
-            count: 8,
-            sum: 21.5,
-            custom_values: vec![1.0, 2.5, 10.0],
-            positive_spans: vec![
-                Span {
-                    offset: 0,
-                    length: 2,
-                },
-                Span {
-                    offset: 1,
-                    length: 1,
-                },
-            ],
-            positive_buckets: vec![3, 0, 5],
-            ..Default::default()
-        };
-        assert_eq!(
-            custom.to_string(),
-            "{count:8, sum:21.5, [-Inf,1]:3, (10,+Inf]:5}"
-        );
-        let custom_float = FloatHistogram {
-            schema: CUSTOM_BUCKETS_SCHEMA,
-            count: 3.0,
-            sum: 1e6,
-            custom_values: vec![-5.0, 0.5],
-            positive_spans: vec![Span {
-                offset: 0,
-                length: 3,
-            }],
-            positive_buckets: vec![1.0, 1.5, 0.5],
-            ..Default::default()
-        };
-        assert_eq!(
-            custom_float.to_string(),
-            "{count:3, sum:1e+06, [-Inf,-5]:1, (-5,0.5]:1.5, (0.5,+Inf]:0.5}"
-        );
-        let stale = f64::from_bits(STALE_NAN_BITS);
-        let int_stale = IntHistogram {
-            sum: stale,
-            ..Default::default()
-        };
-        let float_stale = FloatHistogram {
-            sum: stale,
-            ..Default::default()
-        };
-        assert!(int_stale.is_stale());
-        assert_eq!(int_stale.to_string(), "{count:0, sum:NaN}");
-        assert_eq!(float_stale.to_string(), "{count:0, sum:NaN}");
-        // Schema -4 up to the f64::MAX bucket and the +Inf bucket; zero threshold 0.
-        let wide = IntHistogram {
-            schema: -4,
-            count: 3,
-            sum: f64::INFINITY,
-            zero_count: 7,
-            positive_spans: vec![Span {
-                offset: 63,
-                length: 3,
-            }],
-            positive_buckets: vec![1, 1, 1],
-            negative_spans: vec![Span {
-                offset: -1,
-                length: 2,
-            }],
-            negative_buckets: vec![5, 6],
-            ..Default::default()
-        };
-        assert_eq!(
-            wide.to_string(),
-            "{count:3, sum:+Inf, [-1,-1.52587890625e-05):6, \
-             [-1.52587890625e-05,-2.3283064365386963e-10):5, [-0,0]:7, \
-             (4.185580496821357e+298,2.7430620343968443e+303]:1, \
-             (2.7430620343968443e+303,1.7976931348623157e+308]:1, (1.7976931348623157e+308,+Inf]:1}"
-        );
-        let fine = FloatHistogram {
-            schema: 8,
-            count: 1e21,
-            sum: 1.5e-5,
-            zero_threshold: 1e-128,
-            zero_count: 1e-5,
-            positive_spans: vec![Span {
-                offset: 127,
-                length: 2,
-            }],
-            positive_buckets: vec![100000.0, 1e6],
-            ..Default::default()
-        };
-        let mut out = b"x".to_vec();
-        fine.push_string(&mut out);
-        assert_eq!(
-            String::from_utf8(out).unwrap(),
-            "x{count:1e+21, sum:1.5e-05, [-1e-128,1e-128]:1e-05, \
-             (1.4065759938190152,1.4103896082172704]:100000, \
-             (1.4103896082172704,1.414213562373095]:1e+06}"
         );
     }
 

@@ -32,9 +32,3 @@ impl fmt::Debug for Label<'_> {
 pub fn compare(a: &[Label<'_>], b: &[Label<'_>]) -> Ordering {
     a.cmp(b)
 }
-
-/// Writes a label set the way Prometheus 2.x `labels.Labels.String()` does:
-/// `{a="1", b="2"}` with Go `strconv.Quote` escaping of values.
-pub fn push_string(out: &mut Vec<u8>, labels: &[Label<'_>]) {
-    crate::gofmt::push_labels(out, labels.iter().map(|l| (l.name, l.value)));
-}

@@ -1,8 +1,16 @@
 //! Read Prometheus TSDB blocks straight from memory-mapped files.
 //!
-//! Data flows one way: bytes ([`bytes`]: a never-panicking cursor, varints, CRC32C) →
-//! codecs ([`chunkenc`]) and sections ([`index`], [`chunks`], [`tombstones`], [`meta`]) →
-//! [`Block`] → queries across blocks ([`query`], [`Db`]).
+//! Data flows one way, each layer using only those before it:
+//!
+//! 1. bytes ([`bytes`]: a never-panicking cursor, varints, CRC32C; [`text`]: Go's string
+//!    quoting, the syntax of PromQL string literals);
+//! 2. codecs ([`chunkenc`]) and sections ([`index`], [`chunks`], [`tombstones`], [`meta`]),
+//!    over the model types ([`labels`], [`histogram`]);
+//! 3. storage: [`Block`], [`Db`];
+//! 4. queries across blocks ([`query`]);
+//! 5. presentation: [`compat`] (what `promtool` prints, byte for byte, with Go's formatting
+//!    rules) and [`export`] (JSON lines);
+//! 6. the `tsblock` CLI (the default `cli` feature; the only user of `clap`).
 //!
 //! ```
 //! use tsblock::{Db, Querier, query::Value};
@@ -30,7 +38,7 @@
 //! Writers mirror the readers: [`chunkenc::XorAppender`], [`chunks::SegmentWriter`],
 //! [`index::IndexWriter`], [`tombstones::Tombstones::encode`], [`BlockMeta::to_json`], all
 //! driven by [`writer::BlockWriter`], which builds a whole block the way Prometheus's head
-//! does. [`promtool`] renders what `promtool tsdb list`/`dump` print.
+//! does. [`compat::promtool`] renders what `promtool tsdb list`/`dump` print.
 #![deny(missing_docs)]
 #![deny(unsafe_code)]
 
@@ -38,19 +46,20 @@ pub mod block;
 pub mod bytes;
 pub mod chunkenc;
 pub mod chunks;
+pub mod compat;
 pub mod db;
 pub mod error;
-pub mod gofmt;
+pub mod export;
 pub mod histogram;
 pub mod index;
 pub mod labels;
 pub mod labelset;
 pub mod meta;
-pub mod promtool;
 pub mod query;
 pub mod refs;
 pub mod source;
 pub mod storage;
+pub mod text;
 pub mod tombstones;
 pub mod ulid;
 pub mod writer;

@@ -116,7 +116,7 @@ fn seen_in_dump(dump: &str) -> Seen {
 /// What `labels`/`label-values` print for an item: raw unless Go would quote it.
 fn listed(item: &[u8]) -> String {
     let mut q = Vec::new();
-    tsblock::gofmt::push_quoted(&mut q, item);
+    tsblock::text::push_quoted(&mut q, item);
     if q[1..q.len() - 1] == *item {
         String::from_utf8(item.to_vec()).expect("UTF-8")
     } else {

@@ -146,7 +146,7 @@ fn promtool_agrees_on_the_checked_in_fixtures() {
 /// A PromQL double-quoted string (Go's `strconv.Quote`, whose escapes PromQL reads back).
 fn quoted(s: &[u8]) -> String {
     let mut out = Vec::new();
-    tsblock::gofmt::push_quoted(&mut out, s);
+    tsblock::text::push_quoted(&mut out, s);
     String::from_utf8(out).expect("quoted strings are UTF-8")
 }
 
@@ -351,7 +351,7 @@ fn prometheus_reads_histogram_blocks_we_wrote() {
     for series in db.select(&[], i64::MIN, i64::MAX).expect("select") {
         let series = series.expect("series");
         let mut sel = Vec::new();
-        tsblock::labels::push_string(&mut sel, series.labels());
+        tsblock::compat::push_labels(&mut sel, series.labels());
         let sel = String::from_utf8(sel).expect("utf-8");
         // Samples in (time - range, time] = [mint, maxt - 1].
         let query = format!("{sel}[{}ms]", maxt - mint);

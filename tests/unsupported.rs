@@ -31,7 +31,7 @@ fn patched_db(tmp: &Path, enc: u8) -> (PathBuf, String, i64) {
         .find(|s| s.chunks.len() >= 2)
         .expect("a series with two chunks");
     let mut name = Vec::new();
-    tsblock::labels::push_string(&mut name, &series.labels);
+    tsblock::compat::push_labels(&mut name, &series.labels);
     let target = series.chunks[1];
     drop(block);
 

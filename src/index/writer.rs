@@ -143,11 +143,8 @@ impl<W: Write> IndexWriter<W> {
         labels: &[Label<'_>],
         chunks: &[ChunkMeta],
     ) -> Result<u64, IndexWriteError> {
-        let describe = || {
-            let mut out = Vec::new();
-            crate::labels::push_string(&mut out, labels);
-            String::from_utf8_lossy(&out).into_owned()
-        };
+        // The labels' Debug form: `[name="value", …]`, lossy on invalid UTF-8.
+        let describe = || format!("{labels:?}");
         if labels.is_empty() || labels.windows(2).any(|w| w[0].name >= w[1].name) {
             return Err(IndexWriteError::BadLabels(describe()));
         }

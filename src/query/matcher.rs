@@ -230,7 +230,7 @@ impl fmt::Display for Matcher {
     /// `name="value"`, the value quoted as Go's `strconv.Quote` does.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let mut v = Vec::new();
-        crate::gofmt::push_quoted(&mut v, &self.value);
+        crate::text::push_quoted(&mut v, &self.value);
         write!(
             f,
             "{}{}{}",

@@ -621,7 +621,7 @@ fn describe_string(raw: &str) -> String {
 /// Go's `strconv.Quote`.
 fn go_quote(s: &[u8]) -> String {
     let mut out = Vec::with_capacity(s.len() + 2);
-    crate::gofmt::push_quoted(&mut out, s);
+    crate::text::push_quoted(&mut out, s);
     String::from_utf8_lossy(&out).into_owned()
 }
 

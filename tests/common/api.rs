@@ -101,7 +101,7 @@ pub fn ours<C: Count>(h: &Histogram<C>, as_f64: impl Fn(C) -> f64, clip: bool) -
 pub fn go_string(api: &ApiHistogram, integer: bool) -> String {
     let g = |bits: u64| {
         let mut o = Vec::new();
-        tsblock::gofmt::push_float_g(&mut o, f64::from_bits(bits));
+        tsblock::compat::gofmt::push_float_g(&mut o, f64::from_bits(bits));
         String::from_utf8(o).expect("utf-8")
     };
     let count = |bits: u64| {

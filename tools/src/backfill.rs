@@ -41,7 +41,7 @@ fn labels_string(labels: &Labels) -> String {
 /// Parsed labels as Prometheus prints a label set.
 fn pairs_string<'a>(pairs: impl IntoIterator<Item = (&'a [u8], &'a [u8])>) -> String {
     let mut out = Vec::new();
-    tsblock::gofmt::push_labels(&mut out, pairs);
+    tsblock::compat::push_label_pairs(&mut out, pairs);
     String::from_utf8_lossy(&out).into_owned()
 }
 

@@ -209,7 +209,7 @@ fn print_blocks(outdir: &Path, blocks: &[BlockMeta]) -> Result<(), Failure> {
         .map(|m| tsblock::Block::open(outdir.join(&m.ulid)))
         .collect::<Result<Vec<_>, _>>()?;
     let mut out = io::stdout().lock();
-    out.write_all(&tsblock::promtool::list_table(&opened, false))?;
+    out.write_all(&tsblock::compat::promtool::list_table(&opened, false))?;
     out.flush()?;
     Ok(())
 }

@@ -3,8 +3,9 @@
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 
+use tsblock::compat::promtool;
 use tsblock::query::Value;
-use tsblock::{promtool, Block, Db, Querier};
+use tsblock::{Block, Db, Querier};
 
 fn testdata() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../testdata")

@@ -6,9 +6,11 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
-use tsblock::gofmt;
+use tsblock::compat::{self, promtool};
+use tsblock::export::json::{ExportError, JsonExporter};
 use tsblock::query::{Matcher, Selector, SelectorError, Value};
-use tsblock::{promtool, Db, Querier, ReadMode};
+use tsblock::text::push_quoted;
+use tsblock::{Db, Querier, ReadMode};
 
 /// Read Prometheus TSDB blocks straight from memory-mapped files.
 #[derive(Debug, Parser)]
@@ -173,6 +175,24 @@ impl Out {
     }
 }
 
+/// For the library's streaming writers ([`JsonExporter`]): appends to the buffer, flushing
+/// it to stdout when it is full.
+impl Write for Out {
+    fn write(&mut self, data: &[u8]) -> io::Result<usize> {
+        self.buf.extend_from_slice(data);
+        self.maybe_flush()?;
+        Ok(data.len())
+    }
+
+    fn write_all(&mut self, data: &[u8]) -> io::Result<()> {
+        self.write(data).map(|_| ())
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        Out::flush(self)
+    }
+}
+
 #[derive(Debug)]
 enum Failure {
     Tsdb(tsblock::Error),
@@ -188,6 +208,15 @@ impl From<tsblock::Error> for Failure {
 impl From<io::Error> for Failure {
     fn from(e: io::Error) -> Self {
         Failure::Io(e)
+    }
+}
+
+impl From<ExportError> for Failure {
+    fn from(e: ExportError) -> Self {
+        match e {
+            ExportError::Read(e) => Failure::Tsdb(e),
+            ExportError::Write(e) => Failure::Io(e),
+        }
     }
 }
 
@@ -244,12 +273,12 @@ fn dump(out: &mut Out, db: &Db, range: &TimeRange, matching: &Matching) -> Resul
                 Value::Float(v) => promtool::push_dump_line(&mut out.buf, &prefix, sample.t, v),
                 Value::Histogram => {
                     if let Some(h) = samples.histogram() {
-                        push_histogram_line(&mut out.buf, &prefix, sample.t, |o| h.push_string(o));
+                        promtool::push_dump_histogram_line(&mut out.buf, &prefix, sample.t, h);
                     }
                 }
                 Value::FloatHistogram => {
                     if let Some(h) = samples.float_histogram() {
-                        push_histogram_line(&mut out.buf, &prefix, sample.t, |o| h.push_string(o));
+                        promtool::push_dump_histogram_line(&mut out.buf, &prefix, sample.t, h);
                     }
                 }
                 _ => {}
@@ -260,153 +289,22 @@ fn dump(out: &mut Out, db: &Db, range: &TimeRange, matching: &Matching) -> Resul
     Ok(())
 }
 
-/// `{labels} {histogram} timestamp`, as promtool ≥ 2.48 prints a histogram sample.
-fn push_histogram_line(
-    out: &mut Vec<u8>,
-    prefix: &[u8],
-    t: i64,
-    histogram: impl FnOnce(&mut Vec<u8>),
-) {
-    out.extend_from_slice(prefix);
-    histogram(out);
-    out.push(b' ');
-    out.extend_from_slice(itoa::Buffer::new().format(t).as_bytes());
-    out.push(b'\n');
-}
-
-/// A float for JSON: a number, or `"stale"` (Prometheus's stale marker), `"NaN"`,
-/// `"+Inf"`, `"-Inf"`.
-fn push_json_float(out: &mut Vec<u8>, v: f64) {
-    let s = if v.to_bits() == tsblock::histogram::STALE_NAN_BITS {
-        "\"stale\""
-    } else if v.is_nan() {
-        "\"NaN\""
-    } else if v.is_infinite() {
-        if v > 0.0 {
-            "\"+Inf\""
-        } else {
-            "\"-Inf\""
-        }
-    } else {
-        // Finite: serde_json's shortest round-trip number.
-        let _ = serde_json::to_writer(&mut *out, &v);
-        return;
-    };
-    out.extend_from_slice(s.as_bytes());
-}
-
-/// Which samples a pass over a series writes.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Kind {
-    Float,
-    Histogram,
-    FloatHistogram,
-}
-
-impl Kind {
-    fn key(self) -> &'static str {
-        match self {
-            Kind::Float => "floats",
-            Kind::Histogram => "histograms",
-            Kind::FloatHistogram => "float_histograms",
-        }
-    }
-}
-
-/// Streams one series as a JSON object, one array per value type. Samples are written as
-/// they are decoded (never collected), so memory stays flat however long the series; a
-/// series that mixes types is read once per type it holds. Series without samples in range
-/// print nothing, as in the text format.
-fn dump_json_series(out: &mut Out, series: &tsblock::query::Series<'_>) -> Result<(), Failure> {
-    let mut started = false;
-    let mut seen = [false; 3];
-    for kind in [Kind::Float, Kind::Histogram, Kind::FloatHistogram] {
-        if kind != Kind::Float && !seen[kind as usize] {
-            continue;
-        }
-        let mut first = true;
-        let mut samples = series.samples();
-        while let Some(sample) = samples.next() {
-            let sample = sample?;
-            let this = match sample.value {
-                Value::Float(_) => Kind::Float,
-                Value::Histogram => Kind::Histogram,
-                Value::FloatHistogram => Kind::FloatHistogram,
-                _ => continue,
-            };
-            seen[this as usize] = true;
-            if this != kind {
-                continue;
-            }
-            if !started {
-                started = true;
-                let labels: serde_json::Map<String, serde_json::Value> = series
-                    .labels()
-                    .iter()
-                    .map(|l| {
-                        (
-                            String::from_utf8_lossy(l.name).into_owned(),
-                            String::from_utf8_lossy(l.value).into_owned().into(),
-                        )
-                    })
-                    .collect();
-                out.buf.extend_from_slice(b"{\"labels\":");
-                serde_json::to_writer(&mut out.buf, &labels).map_err(io::Error::from)?;
-            }
-            if first {
-                first = false;
-                out.buf.extend_from_slice(b",\"");
-                out.buf.extend_from_slice(kind.key().as_bytes());
-                out.buf.extend_from_slice(b"\":[");
-            } else {
-                out.buf.push(b',');
-            }
-            out.buf.push(b'[');
-            out.buf
-                .extend_from_slice(itoa::Buffer::new().format(sample.t).as_bytes());
-            out.buf.push(b',');
-            let written = match sample.value {
-                Value::Float(v) => {
-                    push_json_float(&mut out.buf, v);
-                    Ok(())
-                }
-                Value::Histogram => samples
-                    .histogram()
-                    .map_or(Ok(()), |h| serde_json::to_writer(&mut out.buf, h)),
-                _ => samples
-                    .float_histogram()
-                    .map_or(Ok(()), |h| serde_json::to_writer(&mut out.buf, h)),
-            };
-            written.map_err(io::Error::from)?;
-            out.buf.push(b']');
-            out.maybe_flush()?;
-        }
-        if !first {
-            out.buf.push(b']');
-        }
-    }
-    if started {
-        out.buf.extend_from_slice(b"}\n");
-    }
-    Ok(())
-}
-
 fn dump_json(
     out: &mut Out,
     db: &Db,
     range: &TimeRange,
     matching: &Matching,
 ) -> Result<(), Failure> {
+    let mut exporter = JsonExporter::new();
     for series in db.select_any(&matching.sets(), range.min_time, range.max_time)? {
-        dump_json_series(out, &series?)?;
-        out.maybe_flush()?;
+        exporter.write_series(out, &series?)?;
     }
     Ok(())
 }
 
 fn series(out: &mut Out, db: &Db, range: &TimeRange, matching: &Matching) -> Result<(), Failure> {
     for series in db.select_any(&matching.sets(), range.min_time, range.max_time)? {
-        tsblock::labels::push_string(&mut out.buf, series?.labels());
+        compat::push_labels(&mut out.buf, series?.labels());
         out.buf.push(b'\n');
         out.maybe_flush()?;
     }
@@ -441,7 +339,7 @@ fn print_list(out: &mut Out, items: &[&[u8]], format: &ListFormat) -> Result<(),
             out.buf.push(0);
         } else {
             quoted.clear();
-            gofmt::push_quoted(&mut quoted, item);
+            push_quoted(&mut quoted, item);
             if quoted.get(1..quoted.len() - 1) == Some(*item) {
                 out.buf.extend_from_slice(item);
             } else {

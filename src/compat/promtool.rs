@@ -2,8 +2,11 @@
 //! for byte.
 
 use crate::block::Block;
-use crate::gofmt;
-use crate::labels::{self, Label};
+use crate::histogram::Histogram;
+use crate::labels::Label;
+
+use super::gofmt;
+use super::model::{push_histogram, push_labels, GoCount};
 
 /// The `tsdb list` table of `blocks` (in the order given; promtool lists by `minTime`).
 /// `human` is `-r`: dates instead of milliseconds, sizes in KiB/MiB.
@@ -54,7 +57,7 @@ pub fn list_table<'a>(blocks: impl IntoIterator<Item = &'a Block>, human: bool) 
 
 /// Writes the start of a series' `tsdb dump` lines: its labels and a space.
 pub fn push_dump_prefix(out: &mut Vec<u8>, labels: &[Label<'_>]) {
-    labels::push_string(out, labels);
+    push_labels(out, labels);
     out.push(b' ');
 }
 
@@ -64,6 +67,22 @@ pub fn push_dump_prefix(out: &mut Vec<u8>, labels: &[Label<'_>]) {
 pub fn push_dump_line(out: &mut Vec<u8>, prefix: &[u8], t: i64, v: f64) {
     out.extend_from_slice(prefix);
     gofmt::push_float_g(out, v);
+    out.push(b' ');
+    out.extend_from_slice(itoa::Buffer::new().format(t).as_bytes());
+    out.push(b'\n');
+}
+
+/// Writes one histogram sample's dump line, `{labels} {histogram} timestamp`, as promtool
+/// ≥ 2.48 prints it: `prefix` (from [`push_dump_prefix`]), Go's `String()` of the histogram
+/// ([`push_histogram`]), a space, the timestamp, a newline. (2.42 cannot dump histograms.)
+pub fn push_dump_histogram_line<C: GoCount>(
+    out: &mut Vec<u8>,
+    prefix: &[u8],
+    t: i64,
+    h: &Histogram<C>,
+) {
+    out.extend_from_slice(prefix);
+    push_histogram(out, h);
     out.push(b' ');
     out.extend_from_slice(itoa::Buffer::new().format(t).as_bytes());
     out.push(b'\n');

@@ -1,0 +1,21 @@
+//! Presentation: text that Go programs print, byte for byte.
+//!
+//! `tsblock ls`/`dump` must match `promtool` 2.42 exactly, which means reproducing Go's own
+//! formatting rules rather than Rust's. Everything here renders data the lower layers
+//! produce; nothing below this module (bytes, codecs, sections, storage, model, query)
+//! depends on it, so a program that only reads blocks need not care how Go prints them.
+//!
+//! - [`gofmt`]: Go's `%g`, `time.Duration`, `time.Time`, `units.Base2Bytes`, `text/tabwriter`.
+//! - [`promtool`]: `promtool tsdb list`'s table and `promtool tsdb dump`'s lines.
+//! - [`push_labels`], [`push_label_pairs`], [`push_bucket`], [`push_histogram`]: Go's
+//!   `String()` of label sets and native histograms (also the `Display` of
+//!   [`crate::histogram::Histogram`] and [`crate::histogram::Bucket`]).
+//!
+//! Go's `strconv.Quote` sits lower, in [`crate::text`], because PromQL selectors print with
+//! it too.
+
+pub mod gofmt;
+mod model;
+pub mod promtool;
+
+pub use model::{push_bucket, push_histogram, push_label_pairs, push_labels, GoCount};

@@ -1,0 +1,9 @@
+//! Presentation: machine-readable exports of query results.
+//!
+//! Unlike [`crate::compat`], which reproduces what Go tools print, these formats are
+//! tsblock's own. Like it, this sits on top of the query layer and nothing below depends
+//! on it.
+//!
+//! - [`json`]: series as JSON lines (`tsblock dump --format json`).
+
+pub mod json;
