@@ -30,7 +30,7 @@ fn bench_index(c: &mut Criterion) {
         let mut chunks = Vec::new();
         b.iter(|| {
             let mut n = 0usize;
-            for id in index.all_postings().expect("postings") {
+            for id in index.all_postings().expect("postings").into_refs() {
                 index.series(id, &mut labels, &mut chunks).expect("series");
                 n += labels.len() + chunks.len();
             }

@@ -8,7 +8,7 @@ use crate::error::{Error, FormatError, Result};
 use crate::index::{ChunkMeta, Index};
 use crate::labels::Label;
 use crate::meta::BlockMeta;
-use crate::query::postings::{union, BoxPostings, ListPostings};
+use crate::postings::{union, BoxPostings, PostingsIter};
 use crate::refs::{ChunkRef, SeriesRef};
 use crate::source::{FetchStats, ReadAt, ReadMode};
 use crate::storage::{BlockReader, ChunkReader, IndexReader, LabelValueIter, Select};
@@ -304,7 +304,10 @@ impl<'a> Iterator for BlockSeries<'a> {
     type Item = Result<BlockSeriesEntry<'a>>;
 
     fn next(&mut self) -> Option<Self::Item> {
-        let id = SeriesRef(self.postings.next()?);
+        if !self.postings.next() {
+            return None;
+        }
+        let id = self.postings.at();
         let mut labels = Vec::new();
         let mut chunks = Vec::new();
         Some(
@@ -370,7 +373,7 @@ impl IndexReader for BlockIndex {
             .index
             .postings(name, value)
             .map_err(|e| self.error(e))?;
-        Ok(Box::new(ListPostings::new(list)))
+        Ok(Box::new(list))
     }
 
     /// Walks the postings offset table once: each value read brings the offset of its
@@ -397,7 +400,7 @@ impl IndexReader for BlockIndex {
         let mut lists: Vec<BoxPostings<'a>> = Vec::with_capacity(offsets.len());
         for off in offsets {
             let list = self.index.postings_at(off).map_err(|e| self.error(e))?;
-            lists.push(Box::new(ListPostings::new(list)));
+            lists.push(Box::new(list));
         }
         Ok(union(lists))
     }

@@ -2,15 +2,20 @@
 //!
 //! Data flows one way, each layer using only those before it:
 //!
-//! 1. bytes ([`bytes`]: a never-panicking cursor, varints, CRC32C; [`text`]: Go's string
-//!    quoting, the syntax of PromQL string literals);
-//! 2. codecs ([`chunkenc`]) and sections ([`index`], [`chunks`], [`tombstones`], [`meta`]),
-//!    over the model types ([`labels`], [`histogram`]);
-//! 3. storage: [`Block`], [`Db`];
-//! 4. queries across blocks ([`query`]);
-//! 5. presentation: [`compat`] (what `promtool` prints, byte for byte, with Go's formatting
+//! 1. bytes: [`source`] (the [`ReadAt`] byte sources: a memory map, memory, or ranged
+//!    reads through a [`source::RangeCache`]; the only `unsafe` code), [`bytes`] (a
+//!    never-panicking cursor, varints, CRC32C), [`text`] (Go's string quoting);
+//! 2. model types: [`refs`] ([`SeriesRef`], [`ChunkRef`]), [`labels`] (borrowed),
+//!    [`labelset`] (owned), [`histogram`], and [`postings`] (the one shape of a postings
+//!    stream, and its algebra);
+//! 3. codecs ([`chunkenc`]) and sections ([`index`], [`chunks`], [`tombstones`], [`meta`]);
+//! 4. storage: the traits of [`storage`] (`IndexReader`, `ChunkReader`, `BlockReader`,
+//!    after Prometheus's), implemented by [`Block`]; [`Db`] for a data directory;
+//! 5. queries over any `BlockReader`s ([`query`]: matchers, the planner, merges,
+//!    [`Querier`], lending sample iterators);
+//! 6. presentation: [`compat`] (what `promtool` prints, byte for byte, with Go's formatting
 //!    rules) and [`export`] (JSON lines);
-//! 6. the `tsblock` CLI (the default `cli` feature; the only user of `clap`).
+//! 7. the `tsblock` CLI (the default `cli` feature; the only user of `clap`).
 //!
 //! ```
 //! use tsblock::{Db, Querier, query::Value};
@@ -31,9 +36,10 @@
 //! # }
 //! ```
 //!
-//! Parsers are generic over `AsRef<[u8]>` ([`index::Index`]) or take `&[u8]`, so they work
-//! on any bytes; [`Block`] and [`Db`] use read-only memory maps ([`ReadMode::Mmap`]) or read
-//! files into memory ([`ReadMode::Read`]).
+//! Parsers read through [`ReadAt`] ([`index::Index`] is generic over it), so they work on
+//! any bytes; [`Block`] and [`Db`] use read-only memory maps ([`ReadMode::Mmap`]), read
+//! files into memory ([`ReadMode::Read`]), fetch ranges on demand ([`ReadMode::Ranged`]),
+//! or take any source ([`Block::open_from`]).
 //!
 //! Writers mirror the readers: [`chunkenc::XorAppender`], [`chunks::SegmentWriter`],
 //! [`index::IndexWriter`], [`tombstones::Tombstones::encode`], [`BlockMeta::to_json`], all
@@ -55,6 +61,7 @@ pub mod index;
 pub mod labels;
 pub mod labelset;
 pub mod meta;
+pub mod postings;
 pub mod query;
 pub mod refs;
 pub mod source;

@@ -8,8 +8,9 @@
 //! ([`crate::query`]) plans matchers into postings, merges series and samples, and
 //! answers [`Querier`](crate::Querier) calls over `&dyn BlockReader` only, so a block on
 //! disk, a block behind ranged reads and an in-memory head are queried by one
-//! implementation. References are typed ([`SeriesRef`], [`ChunkRef`]) and mean something
-//! only to the reader that handed them out: no file offsets cross this seam.
+//! implementation. References are typed ([`SeriesRef`], [`ChunkRef`](crate::ChunkRef))
+//! and mean something only to the reader that handed them out: no file offsets cross this
+//! seam.
 //!
 //! A small in-memory implementation, to show the shape (tests/storage.rs has a fuller one
 //! that runs the query property tests):
@@ -17,7 +18,7 @@
 //! ```
 //! use tsblock::chunkenc::{Chunk, Encoding, XorAppender};
 //! use tsblock::index::ChunkMeta;
-//! use tsblock::query::postings::{BoxPostings, VecPostings};
+//! use tsblock::postings::{BoxPostings, VecPostings};
 //! use tsblock::query::{Matcher, Querier};
 //! use tsblock::storage::{BlockReader, ChunkReader, IndexReader, LabelValueIter};
 //! use tsblock::tombstones::Intervals;
@@ -89,7 +90,7 @@ use crate::chunkenc::Chunk;
 use crate::error::{Error, FormatError, Result};
 use crate::index::ChunkMeta;
 use crate::labels::Label;
-use crate::query::postings::{union, BoxPostings};
+use crate::postings::{union, BoxPostings};
 use crate::refs::SeriesRef;
 use crate::tombstones::Intervals;
 

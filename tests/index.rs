@@ -39,7 +39,14 @@ fn symbol_membership_label_values_and_postings_agree_with_a_full_scan() {
                         .push(s.id.0);
                 }
             }
-            assert_eq!(index.all_postings().expect("all").collect::<Vec<_>>(), all);
+            assert_eq!(
+                index
+                    .all_postings()
+                    .expect("all")
+                    .into_refs()
+                    .collect::<Vec<_>>(),
+                all
+            );
             let names: std::collections::BTreeSet<Vec<u8>> =
                 pairs.keys().map(|(n, _)| n.clone()).collect();
             let got: Vec<Vec<u8>> = index
@@ -65,12 +72,23 @@ fn symbol_membership_label_values_and_postings_agree_with_a_full_scan() {
             }
             for ((n, v), ids) in &pairs {
                 assert_eq!(
-                    &index.postings(n, v).expect("postings").collect::<Vec<_>>(),
+                    &index
+                        .postings(n, v)
+                        .expect("postings")
+                        .into_refs()
+                        .collect::<Vec<_>>(),
                     ids
                 );
                 let mut missing = v.clone();
                 missing.push(0xff);
-                assert_eq!(index.postings(n, &missing).expect("postings").count(), 0);
+                assert_eq!(
+                    index
+                        .postings(n, &missing)
+                        .expect("postings")
+                        .into_refs()
+                        .count(),
+                    0
+                );
             }
         }
     }

@@ -50,9 +50,20 @@ fn v1_index_verifies() {
         index.label_values(b"foo").expect("values"),
         vec![&b"bar"[..], b"baz"]
     );
-    assert_eq!(index.postings(b"foo", b"baz").expect("postings").count(), 1);
     assert_eq!(
-        index.postings(b"bar", b"nope").expect("postings").count(),
+        index
+            .postings(b"foo", b"baz")
+            .expect("postings")
+            .into_refs()
+            .count(),
+        1
+    );
+    assert_eq!(
+        index
+            .postings(b"bar", b"nope")
+            .expect("postings")
+            .into_refs()
+            .count(),
         0
     );
 }

@@ -18,6 +18,7 @@ mod writer;
 use crate::bytes::{check_crc, Cursor};
 use crate::error::{FormatError, FormatErrorKind, Section};
 use crate::labels::Label;
+use crate::postings::PostingsIter;
 use crate::refs::ChunkRef;
 use crate::source::ReadAt;
 
@@ -496,7 +497,9 @@ impl<S: ReadAt> Index<S> {
         {
             for (_, off) in self.postings_table.values(table, name)? {
                 let mut last = None;
-                for id in self.postings_at(off)? {
+                let mut list = self.postings_at(off)?;
+                while list.next() {
+                    let id = list.at();
                     if last.is_some_and(|l| id <= l) {
                         return Err(FormatError::new(
                             Section::Postings,
@@ -511,8 +514,9 @@ impl<S: ReadAt> Index<S> {
         self.verify_label_indices()?;
         let mut labels = Vec::new();
         let mut chunks = Vec::new();
-        for id in self.all_postings()? {
-            self.series(id, &mut labels, &mut chunks)?;
+        let mut all = self.all_postings()?;
+        while all.next() {
+            self.series(all.at().0, &mut labels, &mut chunks)?;
         }
         Ok(())
     }

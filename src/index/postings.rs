@@ -16,16 +16,22 @@ use byteorder::{BigEndian, ByteOrder};
 
 use crate::bytes::Cursor;
 use crate::error::{FormatError, FormatErrorKind, Section};
+use crate::postings::PostingsIter;
+use crate::refs::SeriesRef;
 use crate::source::ReadAt;
 
 const SAMPLE_EVERY: usize = 32;
 
-/// An iterator over a postings list's series references, decoded lazily from the mapped
-/// big-endian bytes.
+/// A postings list's series references, decoded lazily from the mapped big-endian bytes:
+/// a [`PostingsIter`] whose `seek` gallops.
 #[derive(Debug, Clone)]
 pub struct Postings<'a> {
     entries: &'a [u8],
+    /// Byte position of the next unread entry.
     pos: usize,
+    /// The current entry, once `next` or `seek` found one.
+    cur: Option<u64>,
+    done: bool,
 }
 
 impl<'a> Postings<'a> {
@@ -47,26 +53,35 @@ impl<'a> Postings<'a> {
         if n.checked_mul(4) != Some(c.remaining()) {
             return Err(c.invalid("postings length does not match its entry count"));
         }
-        Ok(Postings {
-            entries: c.rest(),
+        Ok(Self::over(c.rest()))
+    }
+
+    fn over(entries: &'a [u8]) -> Self {
+        Postings {
+            entries,
             pos: 0,
-        })
+            cur: None,
+            done: false,
+        }
     }
 
     /// An empty list.
     pub fn empty() -> Self {
-        Postings {
-            entries: &[],
-            pos: 0,
-        }
+        Self::over(&[])
     }
 
-    /// Entries left.
+    /// The references not yet read, as numbers: a checked list cannot fail later, so
+    /// this needs no error channel.
+    pub fn into_refs(mut self) -> impl Iterator<Item = u64> + 'a {
+        std::iter::from_fn(move || self.read())
+    }
+
+    /// Entries not yet read.
     pub fn remaining(&self) -> usize {
-        (self.entries.len() - self.pos) / 4
+        (self.entries.len().saturating_sub(self.pos)) / 4
     }
 
-    /// The `i`-th entry after the current position (`u64::MAX` past the end).
+    /// The `i`-th unread entry (`u64::MAX` past the end).
     #[inline]
     fn peek(&self, i: usize) -> u64 {
         let at = self.pos + 4 * i;
@@ -75,18 +90,26 @@ impl<'a> Postings<'a> {
             .map_or(u64::MAX, |b| u64::from(BigEndian::read_u32(b)))
     }
 
-    /// Skips entries below `target` and returns the first entry `>= target`, consuming it.
+    /// Reads the next unread entry.
+    #[inline]
+    fn read(&mut self) -> Option<u64> {
+        let b = self.entries.get(self.pos..self.pos + 4)?;
+        self.pos += 4;
+        Some(u64::from(BigEndian::read_u32(b)))
+    }
+
+    /// Skips unread entries below `target` and reads the first entry `>= target`.
     ///
     /// Gallops (1, 2, 4, … entries ahead) and then binary-searches, so a seek costs
     /// O(log distance) however long the list is. Assumes the list ascends, as Prometheus
     /// writes it; on a list that does not, it returns some later entry and still ends.
-    pub fn seek(&mut self, target: u64) -> Option<u64> {
+    fn read_from(&mut self, target: u64) -> Option<u64> {
         let n = self.remaining();
         if n == 0 {
             return None;
         }
         if self.peek(0) >= target {
-            return self.next();
+            return self.read();
         }
         // Invariant: peek(lo) < target, and hi == n or peek(hi) >= target.
         let (mut lo, mut step) = (0usize, 1usize);
@@ -110,26 +133,47 @@ impl<'a> Postings<'a> {
             }
         }
         self.pos += 4 * hi;
-        self.next()
+        self.read()
+    }
+
+    fn settle(&mut self, v: Option<u64>) -> bool {
+        self.cur = v;
+        self.done = v.is_none();
+        !self.done
     }
 }
 
-impl Iterator for Postings<'_> {
-    type Item = u64;
+impl PostingsIter for Postings<'_> {
+    #[inline]
+    fn next(&mut self) -> bool {
+        if self.done {
+            return false;
+        }
+        let v = self.read();
+        self.settle(v)
+    }
 
     #[inline]
-    fn next(&mut self) -> Option<u64> {
-        let b = self.entries.get(self.pos..self.pos + 4)?;
-        self.pos += 4;
-        Some(u64::from(BigEndian::read_u32(b)))
+    fn seek(&mut self, target: SeriesRef) -> bool {
+        if self.done {
+            return false;
+        }
+        if self.cur.is_some_and(|v| v >= target.0) {
+            return true;
+        }
+        let v = self.read_from(target.0);
+        self.settle(v)
     }
 
-    fn size_hint(&self) -> (usize, Option<usize>) {
-        (self.remaining(), Some(self.remaining()))
+    #[inline]
+    fn at(&self) -> SeriesRef {
+        SeriesRef(self.cur.unwrap_or(0))
+    }
+
+    fn cost(&self) -> usize {
+        self.remaining() + usize::from(self.cur.is_some() && !self.done)
     }
 }
-
-impl ExactSizeIterator for Postings<'_> {}
 
 /// One remembered table entry: where its value bytes are, and where the entry starts.
 #[derive(Debug, Clone)]
@@ -541,5 +585,51 @@ impl<'a> Iterator for LabelValues<'a> {
                 Some(Err(e))
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn list_postings_gallop() {
+        let mut bytes = Vec::new();
+        let refs: Vec<u64> = (0..1000u64).map(|i| i * 3).collect();
+        let mut body = Vec::new();
+        body.extend_from_slice(&(refs.len() as u32).to_be_bytes());
+        for r in &refs {
+            body.extend_from_slice(&(*r as u32).to_be_bytes());
+        }
+        bytes.extend_from_slice(&(body.len() as u32).to_be_bytes());
+        bytes.extend_from_slice(&body);
+        bytes.extend_from_slice(&crate::bytes::crc32c(&body).to_be_bytes());
+        let list = Postings::parse(&bytes[..], 0).unwrap();
+        for target in [0u64, 1, 2, 3, 500, 2996, 2997, 2998] {
+            let mut p = list.clone();
+            let want = refs.iter().copied().find(|&r| r >= target);
+            assert_eq!(
+                p.seek(SeriesRef(target)).then(|| p.at().0),
+                want,
+                "target {target}"
+            );
+        }
+        let mut p = list;
+        let mut got = Vec::new();
+        let mut t = 0;
+        while p.seek(SeriesRef(t)) {
+            got.push(p.at().0);
+            t = p.at().0 + 7;
+        }
+        let want: Vec<u64> = {
+            let mut out = Vec::new();
+            let mut t = 0;
+            while let Some(r) = refs.iter().copied().find(|&r| r >= t) {
+                out.push(r);
+                t = r + 7;
+            }
+            out
+        };
+        assert_eq!(got, want);
     }
 }

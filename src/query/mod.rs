@@ -2,7 +2,7 @@
 
 mod goregex;
 mod matcher;
-pub mod postings;
+mod plan;
 mod querier;
 mod selector;
 mod series;

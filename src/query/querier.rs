@@ -7,7 +7,7 @@ use crate::labels::Label;
 use crate::storage::BlockReader;
 
 use super::matcher::Matcher;
-use super::postings::postings_for_matchers;
+use super::plan::postings_for_matchers;
 use super::series::SeriesSet;
 
 /// Series, label names and label values selected by matchers, with Prometheus's semantics.

@@ -18,7 +18,8 @@ use crate::storage::{AsBlockReader, BlockReader};
 use crate::tombstones::Intervals;
 
 use super::matcher::Matcher;
-use super::postings::{postings_for_matchers, union, BoxPostings};
+use super::plan::postings_for_matchers;
+use crate::postings::{union, BoxPostings};
 
 /// A sample's value.
 ///

@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 
 use tsblock::chunkenc::{Chunk, Encoding};
 use tsblock::index::ChunkMeta;
-use tsblock::query::postings::{BoxPostings, VecPostings};
+use tsblock::postings::{BoxPostings, VecPostings};
 use tsblock::storage::{BlockReader, ChunkReader, IndexReader, LabelValueIter};
 use tsblock::tombstones::Intervals;
 use tsblock::{Block, ChunkRef, Db, Label, Querier, Result, SeriesRef};

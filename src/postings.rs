@@ -1,20 +1,18 @@
-//! Postings algebra: sorted streams of series references that can skip ahead, combined by
-//! intersection, union and subtraction, and the translation of label matchers into them.
+//! Postings: sorted streams of series references that can skip ahead, and their algebra
+//! (intersection, union, subtraction).
 //!
-//! Everything is lazy over the mapped postings lists: an intersection seeks its lists
-//! (galloping inside each), a union keeps a heap of its lists' heads, a subtraction seeks
-//! the list it removes. Nothing reads a list the query does not name; the list of every
-//! series is only read when no matcher narrows the query.
+//! One shape, [`PostingsIter`], for every stream: a block's postings list read from the
+//! mapped bytes ([`crate::index::Postings`], galloping on `seek`), a list in memory
+//! ([`VecPostings`], as a head holds them), and the combinators. Everything is lazy: an
+//! intersection seeks its inputs, a union keeps a heap of their heads, a subtraction
+//! seeks the list it removes. The query planner ([`crate::query`]) builds these from
+//! label matchers; the storage traits ([`crate::storage`]) hand them out.
 
 use std::cmp::Reverse;
 use std::collections::BinaryHeap;
 
 use crate::error::{Error, Result};
-use crate::index::Postings;
 use crate::refs::SeriesRef;
-use crate::storage::{IndexReader, Select};
-
-use super::matcher::{Candidates, Matcher};
 
 /// A sorted stream of series references with a current position, as Prometheus's
 /// `index.Postings`: `next` moves to the next reference, `seek` to the first one at or
@@ -75,65 +73,6 @@ pub fn iter<P: PostingsIter>(p: P) -> impl Iterator<Item = Result<SeriesRef>> {
         done = true;
         p.error().map(Err)
     })
-}
-
-/// The current position of a stream.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum State {
-    Start,
-    At(u64),
-    End,
-}
-
-/// One postings list of an index, read from the mapped bytes.
-#[derive(Debug, Clone)]
-pub struct ListPostings<'a> {
-    list: Postings<'a>,
-    state: State,
-}
-
-impl<'a> ListPostings<'a> {
-    /// Wraps a decoded list.
-    pub fn new(list: Postings<'a>) -> Self {
-        ListPostings {
-            list,
-            state: State::Start,
-        }
-    }
-}
-
-impl PostingsIter for ListPostings<'_> {
-    #[inline]
-    fn next(&mut self) -> bool {
-        if self.state == State::End {
-            return false;
-        }
-        self.state = self.list.next().map_or(State::End, State::At);
-        self.state != State::End
-    }
-
-    #[inline]
-    fn seek(&mut self, target: SeriesRef) -> bool {
-        match self.state {
-            State::End => return false,
-            State::At(v) if v >= target.0 => return true,
-            _ => {}
-        }
-        self.state = self.list.seek(target.0).map_or(State::End, State::At);
-        self.state != State::End
-    }
-
-    #[inline]
-    fn at(&self) -> SeriesRef {
-        match self.state {
-            State::At(v) => SeriesRef(v),
-            _ => SeriesRef(0),
-        }
-    }
-
-    fn cost(&self) -> usize {
-        self.list.remaining() + usize::from(matches!(self.state, State::At(_)))
-    }
 }
 
 /// A sorted list of references held in memory.
@@ -447,100 +386,6 @@ impl PostingsIter for Without<'_> {
     }
 }
 
-/// The union of the postings of every value `v` of the matcher's label for which
-/// `m.matches(v) == want`, narrowing the values walked with the matcher's literal set or
-/// prefixes when those values must satisfy its positive part.
-fn values_postings<'a>(
-    index: &'a dyn IndexReader,
-    m: &Matcher,
-    want: bool,
-) -> Result<BoxPostings<'a>> {
-    let name = m.name();
-    // The values wanted satisfy the un-negated test exactly when this holds.
-    let positive = want != m.op().is_negative();
-    let candidates = if positive {
-        m.candidates()
-    } else {
-        Candidates::All
-    };
-    match candidates {
-        Candidates::Set(values) => {
-            let mut lists = Vec::with_capacity(values.len());
-            for v in values {
-                if m.matches(v) == want {
-                    let p = index.postings(name, v)?;
-                    if p.cost() > 0 {
-                        lists.push(p);
-                    }
-                }
-            }
-            Ok(union(lists))
-        }
-        Candidates::Prefixes(prefixes) => {
-            let mut lists = Vec::with_capacity(prefixes.len());
-            for p in prefixes {
-                let mut select = |v: &[u8]| {
-                    if !v.starts_with(p) {
-                        Select::Stop
-                    } else if m.matches(v) == want {
-                        Select::Take
-                    } else {
-                        Select::Skip
-                    }
-                };
-                lists.push(index.postings_for_values(name, p, &mut select)?);
-            }
-            Ok(union(lists))
-        }
-        Candidates::All => {
-            let mut select = |v: &[u8]| {
-                if m.matches(v) == want {
-                    Select::Take
-                } else {
-                    Select::Skip
-                }
-            };
-            index.postings_for_values(name, b"", &mut select)
-        }
-    }
-}
-
-/// The series of `index` that pass every matcher, with Prometheus's semantics (a missing
-/// label reads as the empty value). No matchers selects every series.
-///
-/// Each matcher becomes the union of the postings of the label values it accepts; a
-/// matcher that accepts the empty value instead subtracts the values it rejects (so
-/// `{a!="x"}` is every series minus `a="x"`). Positive terms are intersected, shortest
-/// first; the every-series list is read only if no term is positive.
-pub fn postings_for_matchers<'a>(
-    index: &'a dyn IndexReader,
-    matchers: &[Matcher],
-) -> Result<BoxPostings<'a>> {
-    let mut positive: Vec<BoxPostings<'a>> = Vec::new();
-    let mut negative: Vec<BoxPostings<'a>> = Vec::new();
-    for m in matchers {
-        // A series without the label passes exactly when the matcher accepts "".
-        let want = !m.matches_empty();
-        let p = values_postings(index, m, want)?;
-        if want {
-            if p.cost() == 0 {
-                return Ok(Box::new(EmptyPostings));
-            }
-            positive.push(p);
-        } else if p.cost() > 0 {
-            negative.push(p);
-        }
-    }
-    if positive.is_empty() {
-        positive.push(index.all_postings()?);
-    }
-    let mut it = intersect(positive);
-    if !negative.is_empty() {
-        it = without(it, union(negative));
-    }
-    Ok(it)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -639,46 +484,5 @@ mod tests {
         assert!(u.next() && u.at().0 == 10);
         assert!(u.seek(SeriesRef(11)) && u.at().0 == 11);
         assert!(!u.next());
-    }
-
-    #[test]
-    fn list_postings_gallop() {
-        let mut bytes = Vec::new();
-        let refs: Vec<u64> = (0..1000u64).map(|i| i * 3).collect();
-        let mut body = Vec::new();
-        body.extend_from_slice(&(refs.len() as u32).to_be_bytes());
-        for r in &refs {
-            body.extend_from_slice(&(*r as u32).to_be_bytes());
-        }
-        bytes.extend_from_slice(&(body.len() as u32).to_be_bytes());
-        bytes.extend_from_slice(&body);
-        bytes.extend_from_slice(&crate::bytes::crc32c(&body).to_be_bytes());
-        let list = Postings::parse(&bytes, 0).unwrap();
-        for target in [0u64, 1, 2, 3, 500, 2996, 2997, 2998] {
-            let mut p = ListPostings::new(list.clone());
-            let want = refs.iter().copied().find(|&r| r >= target);
-            assert_eq!(
-                p.seek(SeriesRef(target)).then(|| p.at().0),
-                want,
-                "target {target}"
-            );
-        }
-        let mut p = ListPostings::new(list);
-        let mut got = Vec::new();
-        let mut t = 0;
-        while p.seek(SeriesRef(t)) {
-            got.push(p.at().0);
-            t = p.at().0 + 7;
-        }
-        let want: Vec<u64> = {
-            let mut out = Vec::new();
-            let mut t = 0;
-            while let Some(r) = refs.iter().copied().find(|&r| r >= t) {
-                out.push(r);
-                t = r + 7;
-            }
-            out
-        };
-        assert_eq!(got, want);
     }
 }
