@@ -393,7 +393,14 @@ pub fn section_parts_below<S: ReadAt + ?Sized>(
     section: Section,
 ) -> Result<(&[u8], u64, u32), FormatError> {
     let len = section_len(file, limit, offset, section)?;
-    let whole = read_at(file, limit, offset, len + 8, section)?;
+    let total = len.checked_add(8).ok_or_else(|| {
+        FormatError::new(
+            section,
+            offset,
+            FormatErrorKind::Invalid("section too long"),
+        )
+    })?;
+    let whole = read_at(file, limit, offset, total, section)?;
     let body = whole.get(4..4 + len).unwrap_or_default();
     let stored = whole
         .get(4 + len..)

@@ -104,7 +104,7 @@ pub fn data_offset<S: ReadAt + ?Sized>(segment: &S, offset: u64) -> u64 {
         .ok()
         .and_then(|w| decode_uvarint(w).ok())
         .map_or(0, |(_, n)| n);
-    offset + n as u64 + 1
+    offset.saturating_add(n as u64 + 1)
 }
 
 /// Segment size Prometheus cuts at (`DefaultChunkSegmentSize`).
@@ -199,7 +199,11 @@ impl SegmentWriter {
             if b > 0 {
                 self.cut()?;
             }
-            for (enc, data) in chunks.get(w[0]..w[1]).unwrap_or_default() {
+            let batch = match *w {
+                [from, to] => chunks.get(from..to).unwrap_or_default(),
+                _ => &[],
+            };
+            for (enc, data) in batch {
                 // Chunk references hold 32-bit offsets.
                 if self.n > u64::from(u32::MAX) {
                     return Err(io::Error::other("chunk segment beyond 4 GiB"));

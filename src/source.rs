@@ -307,6 +307,10 @@ struct CacheState<R> {
     reader: R,
     /// Fetched ranges by `(offset, len)`. Ranges may overlap; none is ever removed.
     ranges: BTreeMap<(u64, u64), Buf>,
+    /// The whole file, fetched once the ranges would otherwise hold more than it: then
+    /// every read is served from here, so the cache never holds more than twice the file
+    /// whatever the pattern of reads (a hostile index can make every read miss).
+    whole: Option<Buf>,
     stats: FetchStats,
 }
 
@@ -315,7 +319,9 @@ struct CacheState<R> {
 /// A read is served from a cached range that covers it (the one starting closest before
 /// it); otherwise `max(len, min_fetch)` bytes are fetched, clamped to the file, so a
 /// short read (a series entry's length prefix) usually brings the entry with it.
-/// Memory grows with what was read and is given back when the cache is dropped.
+/// Memory grows with what was read, up to the file's size; a fetch that would pass that
+/// fetches the whole file once instead, which then serves every read, so the cache holds
+/// at most twice the file. It is given back when the cache is dropped.
 ///
 /// The file's length is taken once, at creation: the source is for immutable files.
 pub struct RangeCache<R> {
@@ -341,6 +347,7 @@ impl<R: Read + Seek> RangeCache<R> {
             state: Mutex::new(CacheState {
                 reader,
                 ranges: BTreeMap::new(),
+                whole: None,
                 stats: FetchStats::default(),
             }),
             len,
@@ -368,34 +375,43 @@ impl<R: Read + Seek + Send> ReadAt for RangeCache<R> {
             .checked_add(len as u64)
             .filter(|&e| e <= self.len)
             .ok_or_else(|| out_of_bounds(offset, len, self.len))?;
-        let mut state = self
-            .state
-            .lock()
-            .map_err(|_| io::Error::other("range cache poisoned by a panic"))?;
-        let hit = state
-            .ranges
-            .range(..=(offset, u64::MAX))
-            .next_back()
-            .filter(|((start, n), _)| start + n >= end)
-            .map(|((start, _), buf)| (*start, buf.bytes()));
+        // A reader that panicked left the map consistent (insertion follows the read).
+        let mut state = self.state.lock().unwrap_or_else(|e| e.into_inner());
+        let hit = match &state.whole {
+            Some(whole) => Some((0, whole.bytes())),
+            None => state
+                .ranges
+                .range(..=(offset, u64::MAX))
+                .next_back()
+                .filter(|((start, n), _)| start + n >= end)
+                .map(|((start, _), buf)| (*start, buf.bytes())),
+        };
         let (start, bytes) = match hit {
             Some(h) => h,
             None => {
                 let want = len.max(self.min_fetch) as u64;
-                let n = want.min(self.len - offset);
+                let mut from = offset;
+                let mut n = want.min(self.len - offset);
+                if state.stats.bytes.saturating_add(n) > self.len {
+                    (from, n) = (0, self.len);
+                }
                 let n_usize = usize::try_from(n).map_err(io::Error::other)?;
                 let mut buf = vec![0u8; n_usize];
-                state.reader.seek(SeekFrom::Start(offset))?;
+                state.reader.seek(SeekFrom::Start(from))?;
                 state.reader.read_exact(&mut buf)?;
                 state.stats.fetches += 1;
                 state.stats.bytes += n;
                 let buf = Buf::new(buf);
                 let bytes = buf.bytes();
-                // The bytes stay where they are when the record moves into the map.
+                // The bytes stay where they are when the record moves into the state.
                 let bytes: *const [u8] = bytes;
-                state.ranges.insert((offset, n), buf);
-                // SAFETY: `bytes` points into the heap buffer just moved into the map.
-                (offset, unsafe { &*bytes })
+                if from == 0 && n == self.len {
+                    state.whole = Some(buf);
+                } else {
+                    state.ranges.insert((from, n), buf);
+                }
+                // SAFETY: `bytes` points into the heap buffer just moved into the state.
+                (from, unsafe { &*bytes })
             }
         };
         let at = usize::try_from(offset - start).map_err(io::Error::other)?;
@@ -404,16 +420,18 @@ impl<R: Read + Seek + Send> ReadAt for RangeCache<R> {
             .ok_or_else(|| out_of_bounds(offset, len, self.len))?;
         let slice: *const [u8] = slice;
         drop(state);
-        // SAFETY: the slice lies in a `Buf` of `self.state`'s map. Entries are never
-        // removed, replaced (keys are unique per fetch: a key present was a hit) or
-        // written, and a `Buf`'s heap bytes do not move when the map rebalances, so the
-        // bytes stay valid and unchanged for as long as `self` is borrowed; they are freed
-        // only when `self` is dropped, which needs `&mut self` and so no loans outstanding.
+        // SAFETY: the slice lies in a `Buf` of `self.state` (the map or `whole`). Entries
+        // are never removed, replaced (a key present was a hit: a miss fetches a longer
+        // range than any cached at its offset, and `whole` is set once, after which every
+        // read hits it) or written, and a `Buf`'s heap bytes do not move when the map
+        // rebalances, so the bytes stay valid and unchanged for as long as `self` is
+        // borrowed; they are freed only when `self` is dropped, which needs `&mut self`
+        // and so no loans outstanding.
         Ok(unsafe { &*slice })
     }
 
     fn stats(&self) -> Option<FetchStats> {
-        self.state.lock().ok().map(|s| s.stats)
+        Some(self.state.lock().unwrap_or_else(|e| e.into_inner()).stats)
     }
 }
 
@@ -478,5 +496,22 @@ mod tests {
         let e = c.read_at(0, 10).unwrap_err();
         assert_eq!(e.to_string(), "disk on fire");
         assert_eq!(c.stats().unwrap().fetches, 0);
+    }
+
+    #[test]
+    fn missing_reads_never_hold_more_than_twice_the_file() {
+        let data: Vec<u8> = (0..100_000u32).map(|i| (i * 7) as u8).collect();
+        let c = RangeCache::with_min_fetch(io::Cursor::new(data.clone()), 4096).unwrap();
+        // Backwards, overlapping: every read misses the range before it.
+        for k in (0..2000u64).rev() {
+            let off = k * 16;
+            let got = c.read_at(off, 5000).unwrap();
+            assert_eq!(got, &data[off as usize..off as usize + 5000]);
+        }
+        let s = c.stats().unwrap();
+        assert!(s.bytes <= 2 * 100_000, "{s:?}");
+        // From now on everything is served from the whole file.
+        assert_eq!(c.read_at(99_999, 1).unwrap(), &data[99_999..]);
+        assert_eq!(c.stats().unwrap(), s);
     }
 }

@@ -168,7 +168,7 @@ fn every_cut_is_an_error() {
                 .to_string();
             for cut in cut_points(&name, &original, &mut rng, 12) {
                 std::fs::write(&file, &original[..cut]).expect("write");
-                for mode in [ReadMode::Mmap, ReadMode::Read] {
+                for mode in [ReadMode::Mmap, ReadMode::Read, ReadMode::Ranged] {
                     let r = read_everything(&work, mode);
                     assert!(
                         r.is_err(),
@@ -219,7 +219,16 @@ fn flipped_bytes_give_errors_or_results_never_panics() {
                 let mut data = original.clone();
                 data[pos] ^= 1 << rng.below(8);
                 std::fs::write(&file, &data).expect("write");
-                match read_everything(&work, ReadMode::Read) {
+                let read = read_everything(&work, ReadMode::Read);
+                // Ranged reads see the same bytes: the same verdict, the same error.
+                let ranged = read_everything(&work, ReadMode::Ranged);
+                assert_eq!(
+                    format!("{read:?}"),
+                    format!("{ranged:?}"),
+                    "{} flip at {pos}",
+                    file.display()
+                );
+                match read {
                     Ok(_) => {
                         undetected += 1;
                         *undetected_by_file.entry(name.clone()).or_default() += 1;

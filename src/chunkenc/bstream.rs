@@ -23,8 +23,9 @@ pub struct BitReader<'a> {
 #[cold]
 fn load_be(b: &[u8]) -> u64 {
     let mut buf = [0u8; 8];
-    let n = b.len().min(8);
-    buf[..n].copy_from_slice(&b[..n]);
+    for (d, s) in buf.iter_mut().zip(b) {
+        *d = *s;
+    }
     u64::from_be_bytes(buf)
 }
 

@@ -30,11 +30,17 @@ fn read_prefix(br: &mut BitReader<'_>) -> Result<usize, EndOfStream> {
     Ok(ones)
 }
 
+/// The payload width after `ones` prefix bits (`ones` is at most 8, the table's end).
+#[inline(always)]
+fn width(ones: usize) -> u32 {
+    WIDTHS.get(ones).copied().unwrap_or(64)
+}
+
 /// Reads a signed varbit integer (`readVarbitInt`).
 #[inline]
 pub(crate) fn read_varbit_int(br: &mut BitReader<'_>) -> Result<i64, EndOfStream> {
     let ones = read_prefix(br)?;
-    let n = WIDTHS[ones];
+    let n = width(ones);
     match n {
         0 => Ok(0),
         64 => Ok(br.read(64)? as i64),
@@ -53,7 +59,7 @@ pub(crate) fn read_varbit_int(br: &mut BitReader<'_>) -> Result<i64, EndOfStream
 #[inline]
 pub(crate) fn read_varbit_uint(br: &mut BitReader<'_>) -> Result<u64, EndOfStream> {
     let ones = read_prefix(br)?;
-    match WIDTHS[ones] {
+    match width(ones) {
         0 => Ok(0),
         n => br.read(n),
     }
@@ -68,7 +74,7 @@ pub(crate) fn put_varbit_int(w: &mut BitWriter, v: i64) {
             let ones = i as u32 + 1;
             // `ones` 1-bits then a 0; the 56-bit bucket (7 ones) still has its 0.
             w.write_bits((1u64 << (ones + 1)) - 2, ones + 1);
-            let n = WIDTHS[ones as usize];
+            let n = width(ones as usize);
             w.write_bits((v as u64) & ((1u64 << n) - 1), n);
         }
         None => {
@@ -88,7 +94,7 @@ pub(crate) fn put_varbit_uint(w: &mut BitWriter, v: u64) {
         Some(i) => {
             let ones = i as u32 + 1;
             w.write_bits((1u64 << (ones + 1)) - 2, ones + 1);
-            w.write_bits(v, WIDTHS[ones as usize]);
+            w.write_bits(v, width(ones as usize));
         }
         None => {
             w.write_bits(0xff, 8);

@@ -89,7 +89,7 @@ impl<W: Write> IndexWriter<W> {
 
     fn pad(&mut self, align: u64) -> io::Result<()> {
         let n = (align - self.pos % align) % align;
-        self.write(&[0u8; 16][..n as usize])
+        self.write(&vec![0u8; n as usize])
     }
 
     /// Writes `len <4b> | body | CRC32C(body)`.
@@ -124,7 +124,9 @@ impl<W: Write> IndexWriter<W> {
                 .ok_or(IndexWriteError::TooLarge("more than 2^32 symbols"))?;
             prev = Some(s);
         }
-        body[..4].copy_from_slice(&n.to_be_bytes());
+        for (d, s) in body.iter_mut().zip(n.to_be_bytes()) {
+            *d = s;
+        }
         self.write_section(&body)
     }
 
@@ -145,7 +147,11 @@ impl<W: Write> IndexWriter<W> {
     ) -> Result<u64, IndexWriteError> {
         // The labels' Debug form: `[name="value", …]`, lossy on invalid UTF-8.
         let describe = || format!("{labels:?}");
-        if labels.is_empty() || labels.windows(2).any(|w| w[0].name >= w[1].name) {
+        if labels.is_empty()
+            || labels
+                .windows(2)
+                .any(|w| matches!(w, [a, b] if a.name >= b.name))
+        {
             return Err(IndexWriteError::BadLabels(describe()));
         }
         let mut refs = Vec::with_capacity(labels.len());

@@ -75,9 +75,8 @@ impl Iterator for BucketIndices<'_> {
             self.idx += 1;
             return Some(self.idx);
         }
-        while self.span + 1 < self.spans.len() {
+        while let Some(&s) = self.spans.get(self.span + 1) {
             self.span += 1;
-            let s = self.spans[self.span];
             self.idx += i64::from(s.offset) + 1;
             self.bucket = 0;
             if s.length == 0 {
