@@ -47,6 +47,15 @@
 //! does. [`compat::promtool`] renders what `promtool tsdb list`/`dump` print.
 #![deny(missing_docs)]
 #![deny(unsafe_code)]
+// Code that parses bytes from files must not be able to panic: no unwrap, expect, slice
+// indexing or panic outside tests. The layers above the parsers (queries, presentation,
+// the in-memory model) opt out below, each where it is declared.
+#![deny(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing,
+    clippy::panic
+)]
 
 #[deny(
     clippy::unwrap_used,
@@ -76,10 +85,13 @@ pub mod chunkenc;
     clippy::panic
 )]
 pub mod chunks;
+#[allow(clippy::indexing_slicing, clippy::unwrap_used, clippy::expect_used)]
 pub mod compat;
+#[allow(clippy::indexing_slicing, clippy::unwrap_used, clippy::expect_used)]
 pub mod db;
 pub mod error;
 pub mod export;
+#[allow(clippy::indexing_slicing, clippy::unwrap_used, clippy::expect_used)]
 pub mod histogram;
 #[deny(
     clippy::unwrap_used,
@@ -89,6 +101,7 @@ pub mod histogram;
 )]
 pub mod index;
 pub mod labels;
+#[allow(clippy::indexing_slicing, clippy::unwrap_used, clippy::expect_used)]
 pub mod labelset;
 #[deny(
     clippy::unwrap_used,
@@ -104,6 +117,7 @@ pub mod meta;
     clippy::panic
 )]
 pub mod postings;
+#[allow(clippy::indexing_slicing, clippy::unwrap_used, clippy::expect_used)]
 pub mod query;
 #[deny(
     clippy::unwrap_used,
@@ -120,6 +134,7 @@ pub mod refs;
 )]
 pub mod source;
 pub mod storage;
+#[allow(clippy::indexing_slicing, clippy::unwrap_used, clippy::expect_used)]
 pub mod text;
 #[deny(
     clippy::unwrap_used,
@@ -128,6 +143,7 @@ pub mod text;
     clippy::panic
 )]
 pub mod tombstones;
+#[allow(clippy::indexing_slicing, clippy::unwrap_used, clippy::expect_used)]
 pub mod ulid;
 pub mod writer;
 

@@ -92,80 +92,44 @@ fn slice_at(s: &[u8], offset: u64, len: usize) -> io::Result<&[u8]> {
         .ok_or_else(|| out_of_bounds(offset, len, s.len() as u64))
 }
 
-impl ReadAt for [u8] {
-    #[inline]
-    fn size(&self) -> u64 {
-        <[u8]>::len(self) as u64
-    }
-    #[inline]
-    fn read_at(&self, offset: u64, len: usize) -> io::Result<&[u8]> {
-        slice_at(self, offset, len)
-    }
+/// Bytes held whole in memory lend a sub-slice.
+macro_rules! in_memory {
+    ($($t:ty),*) => {$(
+        impl ReadAt for $t {
+            #[inline]
+            fn size(&self) -> u64 {
+                <[u8]>::len(self) as u64
+            }
+            #[inline]
+            fn read_at(&self, offset: u64, len: usize) -> io::Result<&[u8]> {
+                slice_at(self, offset, len)
+            }
+        }
+    )*};
 }
 
-impl ReadAt for Vec<u8> {
-    #[inline]
-    fn size(&self) -> u64 {
-        <[u8]>::len(self) as u64
-    }
-    #[inline]
-    fn read_at(&self, offset: u64, len: usize) -> io::Result<&[u8]> {
-        slice_at(self, offset, len)
-    }
+in_memory!([u8], Vec<u8>, memmap2::Mmap, Source);
+
+/// Pointers to a source are the source.
+macro_rules! forward {
+    ($($t:ty),*) => {$(
+        impl<T: ReadAt + ?Sized> ReadAt for $t {
+            #[inline]
+            fn size(&self) -> u64 {
+                (**self).size()
+            }
+            #[inline]
+            fn read_at(&self, offset: u64, len: usize) -> io::Result<&[u8]> {
+                (**self).read_at(offset, len)
+            }
+            fn stats(&self) -> Option<FetchStats> {
+                (**self).stats()
+            }
+        }
+    )*};
 }
 
-impl ReadAt for memmap2::Mmap {
-    #[inline]
-    fn size(&self) -> u64 {
-        <[u8]>::len(self) as u64
-    }
-    #[inline]
-    fn read_at(&self, offset: u64, len: usize) -> io::Result<&[u8]> {
-        slice_at(self, offset, len)
-    }
-}
-
-impl<T: ReadAt + ?Sized> ReadAt for &T {
-    #[inline]
-    fn size(&self) -> u64 {
-        (**self).size()
-    }
-    #[inline]
-    fn read_at(&self, offset: u64, len: usize) -> io::Result<&[u8]> {
-        (**self).read_at(offset, len)
-    }
-    fn stats(&self) -> Option<FetchStats> {
-        (**self).stats()
-    }
-}
-
-impl<T: ReadAt + ?Sized> ReadAt for Box<T> {
-    #[inline]
-    fn size(&self) -> u64 {
-        (**self).size()
-    }
-    #[inline]
-    fn read_at(&self, offset: u64, len: usize) -> io::Result<&[u8]> {
-        (**self).read_at(offset, len)
-    }
-    fn stats(&self) -> Option<FetchStats> {
-        (**self).stats()
-    }
-}
-
-impl<T: ReadAt + ?Sized> ReadAt for std::sync::Arc<T> {
-    #[inline]
-    fn size(&self) -> u64 {
-        (**self).size()
-    }
-    #[inline]
-    fn read_at(&self, offset: u64, len: usize) -> io::Result<&[u8]> {
-        (**self).read_at(offset, len)
-    }
-    fn stats(&self) -> Option<FetchStats> {
-        (**self).stats()
-    }
-}
+forward!(&T, Box<T>, std::sync::Arc<T>);
 
 /// How files are brought into memory.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -249,17 +213,6 @@ impl AsRef<[u8]> for Source {
     #[inline]
     fn as_ref(&self) -> &[u8] {
         self
-    }
-}
-
-impl ReadAt for Source {
-    #[inline]
-    fn size(&self) -> u64 {
-        <[u8]>::len(self) as u64
-    }
-    #[inline]
-    fn read_at(&self, offset: u64, len: usize) -> io::Result<&[u8]> {
-        slice_at(self, offset, len)
     }
 }
 
