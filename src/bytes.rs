@@ -314,7 +314,7 @@ pub fn read_at<S: ReadAt + ?Sized>(
         ));
     }
     src.read_at(offset, len)
-        .map_err(|e| FormatError::new(section, offset, FormatErrorKind::Io(e.into())))
+        .map_err(|e| FormatError::new(section, offset, FormatErrorKind::Io(e.kind())))
 }
 
 /// Reads the `len <4b> | body | CRC32C <4b>` envelope at `offset` of `file` and returns the

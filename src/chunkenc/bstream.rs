@@ -23,8 +23,9 @@ pub struct BitReader<'a> {
 #[cold]
 fn load_be(b: &[u8]) -> u64 {
     let mut buf = [0u8; 8];
-    for (d, s) in buf.iter_mut().zip(b) {
-        *d = *s;
+    let n = b.len().min(8);
+    if let (Some(d), Some(s)) = (buf.get_mut(..n), b.get(..n)) {
+        d.copy_from_slice(s);
     }
     u64::from_be_bytes(buf)
 }

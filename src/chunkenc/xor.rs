@@ -115,8 +115,7 @@ impl<'a> XorIter<'a> {
     }
 
     /// Decodes every sample left, appending timestamps to `ts` and values to `vs`: the
-    /// batch path for exporters and dumps, without the per-sample `Option<Result<…>>` of
-    /// [`Iterator::next`]. Room is reserved once, for no more samples than the bits left
+    /// batch path for exporters and dumps. Room is reserved once, for no more samples than the bits left
     /// can hold (each takes at least 2), so a hostile count sizes nothing.
     ///
     /// On an error the samples decoded before it stay in the vectors and the iterator is
@@ -139,14 +138,38 @@ impl<'a> XorIter<'a> {
         let room = left.min(self.br.bits_left() / 2 + 2);
         ts.reserve(room);
         vs.reserve(room);
-        while self.read < self.total {
-            if let Err(e) = self.step() {
-                self.read = self.total;
-                return Err(e);
+        // Through `next`, so that `step` keeps its single caller and stays inlined there.
+        // Slots are made first and filled in place: no capacity check per sample.
+        let start = ts.len();
+        ts.resize(start + room, 0);
+        vs.resize(start + room, 0.0);
+        let mut n = 0;
+        let mut failed = None;
+        let slots = ts.get_mut(start..).unwrap_or_default().iter_mut();
+        for (ts_slot, vs_slot) in slots.zip(vs.get_mut(start..).unwrap_or_default()) {
+            match self.next() {
+                Some(Ok((t, v))) => {
+                    *ts_slot = t;
+                    *vs_slot = v;
+                    n += 1;
+                }
+                Some(Err(e)) => {
+                    failed = Some(e);
+                    break;
+                }
+                None => break,
             }
-            self.read += 1;
-            ts.push(self.t);
-            vs.push(f64::from_bits(self.v));
+        }
+        ts.truncate(start + n);
+        vs.truncate(start + n);
+        if let Some(e) = failed {
+            return Err(e);
+        }
+        // More samples than the bits could hold only on a corrupt count; decode them anyway.
+        for r in self.by_ref() {
+            let (t, v) = r?;
+            ts.push(t);
+            vs.push(v);
         }
         Ok(())
     }
