@@ -57,33 +57,9 @@
     clippy::panic
 )]
 
-#[deny(
-    clippy::unwrap_used,
-    clippy::expect_used,
-    clippy::indexing_slicing,
-    clippy::panic
-)]
 pub mod block;
-#[deny(
-    clippy::unwrap_used,
-    clippy::expect_used,
-    clippy::indexing_slicing,
-    clippy::panic
-)]
 pub mod bytes;
-#[deny(
-    clippy::unwrap_used,
-    clippy::expect_used,
-    clippy::indexing_slicing,
-    clippy::panic
-)]
 pub mod chunkenc;
-#[deny(
-    clippy::unwrap_used,
-    clippy::expect_used,
-    clippy::indexing_slicing,
-    clippy::panic
-)]
 pub mod chunks;
 #[allow(clippy::indexing_slicing, clippy::unwrap_used, clippy::expect_used)]
 pub mod compat;
@@ -93,55 +69,19 @@ pub mod error;
 pub mod export;
 #[allow(clippy::indexing_slicing, clippy::unwrap_used, clippy::expect_used)]
 pub mod histogram;
-#[deny(
-    clippy::unwrap_used,
-    clippy::expect_used,
-    clippy::indexing_slicing,
-    clippy::panic
-)]
 pub mod index;
 pub mod labels;
 #[allow(clippy::indexing_slicing, clippy::unwrap_used, clippy::expect_used)]
 pub mod labelset;
-#[deny(
-    clippy::unwrap_used,
-    clippy::expect_used,
-    clippy::indexing_slicing,
-    clippy::panic
-)]
 pub mod meta;
-#[deny(
-    clippy::unwrap_used,
-    clippy::expect_used,
-    clippy::indexing_slicing,
-    clippy::panic
-)]
 pub mod postings;
 #[allow(clippy::indexing_slicing, clippy::unwrap_used, clippy::expect_used)]
 pub mod query;
-#[deny(
-    clippy::unwrap_used,
-    clippy::expect_used,
-    clippy::indexing_slicing,
-    clippy::panic
-)]
 pub mod refs;
-#[deny(
-    clippy::unwrap_used,
-    clippy::expect_used,
-    clippy::indexing_slicing,
-    clippy::panic
-)]
 pub mod source;
 pub mod storage;
 #[allow(clippy::indexing_slicing, clippy::unwrap_used, clippy::expect_used)]
 pub mod text;
-#[deny(
-    clippy::unwrap_used,
-    clippy::expect_used,
-    clippy::indexing_slicing,
-    clippy::panic
-)]
 pub mod tombstones;
 #[allow(clippy::indexing_slicing, clippy::unwrap_used, clippy::expect_used)]
 pub mod ulid;
