@@ -178,7 +178,7 @@ impl<'a> Series<'a> {
     ///     let mut n = 0;
     ///     if series.float_batches(&mut ts, &mut vs, |t, _| {
     ///         n += t.len();
-    ///         Ok(())
+    ///         Ok::<_, tsblock::Error>(())
     ///     })? {
     ///         assert_eq!(n, series.samples().count());
     ///     }
@@ -186,12 +186,15 @@ impl<'a> Series<'a> {
     /// # Ok(())
     /// # }
     /// ```
-    pub fn float_batches(
+    ///
+    /// `f`'s error type is the caller's (an output error, say), as long as a read error
+    /// converts into it.
+    pub fn float_batches<E: From<Error>>(
         &self,
         ts: &mut Vec<i64>,
         vs: &mut Vec<f64>,
-        mut f: impl FnMut(&[i64], &[f64]) -> Result<()>,
-    ) -> Result<bool> {
+        mut f: impl FnMut(&[i64], &[f64]) -> std::result::Result<(), E>,
+    ) -> std::result::Result<bool, E> {
         let [part] = self.parts.as_slice() else {
             return Ok(false);
         };
@@ -231,7 +234,7 @@ impl<'a> Series<'a> {
             if let Err(e) = decoded {
                 // A decode error past maxt is never reached by `samples()` either.
                 if end == ts.len() {
-                    return Err(reader.chunk_data_error(meta, e));
+                    return Err(reader.chunk_data_error(meta, e).into());
                 }
             }
         }

@@ -246,24 +246,13 @@ fn dump(out: &mut Out, db: &Db, range: &TimeRange, matching: &Matching) -> Resul
         prefix.clear();
         promtool::push_dump_prefix(&mut prefix, series.labels());
         // Float series of one block: decoded a chunk at a time.
-        let mut write_error = None;
         let batched = series.float_batches(&mut ts, &mut vs, |ts, vs| {
             for (&t, &v) in ts.iter().zip(vs) {
                 promtool::push_dump_line(&mut out.buf, &prefix, t, v);
             }
-            out.maybe_flush().map_err(|e| {
-                write_error = Some(e);
-                // Only stops the walk: the write error is what is reported.
-                tsblock::Error::NotFound {
-                    path: "<stdout>".into(),
-                    what: "write failed",
-                }
-            })
-        });
-        if let Some(e) = write_error {
-            return Err(Failure::Io(e));
-        }
-        if batched? {
+            out.maybe_flush().map_err(Failure::Io)
+        })?;
+        if batched {
             continue;
         }
         let mut samples = series.samples();
