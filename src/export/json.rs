@@ -15,7 +15,7 @@
 use std::io::{self, Write};
 
 use crate::histogram::STALE_NAN_BITS;
-use crate::query::{Series, Value};
+use crate::query::{SampleRef, Series};
 
 /// Why [`JsonExporter::write_series`] stopped.
 #[derive(Debug, thiserror::Error)]
@@ -25,7 +25,7 @@ pub enum ExportError {
     #[error(transparent)]
     Read(#[from] crate::Error),
     /// Writing the output failed.
-    #[error("writing output: {0}")]
+    #[error("writing output")]
     Write(#[from] io::Error),
 }
 
@@ -68,11 +68,11 @@ impl JsonExporter {
         let mut any = false;
         let mut floats_open = false;
         let mut samples = series.samples();
-        while let Some(sample) = samples.next() {
-            let sample = sample?;
+        while let Some(sample) = samples.next_sample() {
+            let (t, value) = sample?;
             any = true;
-            match sample.value {
-                Value::Float(v) => {
+            match value {
+                SampleRef::Float(v) => {
                     line.clear();
                     if floats_open {
                         line.push(b',');
@@ -81,26 +81,21 @@ impl JsonExporter {
                         push_labels_key(line, series)?;
                         line.extend_from_slice(b",\"floats\":[");
                     }
-                    push_entry_start(line, sample.t);
+                    push_entry_start(line, t);
                     push_float(line, v);
                     line.push(b']');
                     out.write_all(line)?;
                 }
-                Value::Histogram => {
+                SampleRef::Histogram(h) => {
                     push_separator(histograms);
-                    push_entry_start(histograms, sample.t);
-                    if let Some(h) = samples.histogram() {
-                        serde_json::to_writer(&mut *histograms, h).map_err(io::Error::from)?;
-                    }
+                    push_entry_start(histograms, t);
+                    serde_json::to_writer(&mut *histograms, h).map_err(io::Error::from)?;
                     histograms.push(b']');
                 }
-                Value::FloatHistogram => {
+                SampleRef::FloatHistogram(h) => {
                     push_separator(float_histograms);
-                    push_entry_start(float_histograms, sample.t);
-                    if let Some(h) = samples.float_histogram() {
-                        serde_json::to_writer(&mut *float_histograms, h)
-                            .map_err(io::Error::from)?;
-                    }
+                    push_entry_start(float_histograms, t);
+                    serde_json::to_writer(&mut *float_histograms, h).map_err(io::Error::from)?;
                     float_histograms.push(b']');
                 }
             }
@@ -188,6 +183,7 @@ fn push_float(out: &mut Vec<u8>, v: f64) {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::query::Value;
     use crate::{Db, Querier};
 
     /// One pass per series, regrouped by type: every sample lands in its type's array, in
