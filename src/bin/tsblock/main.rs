@@ -8,7 +8,7 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 use tsblock::compat::{self, promtool};
 use tsblock::export::json::{ExportError, JsonExporter};
-use tsblock::query::{Matcher, Selector, SelectorError, Value};
+use tsblock::query::{Matcher, SampleRef, Selector, SelectorError};
 use tsblock::text::push_quoted;
 use tsblock::{Db, Querier, ReadMode};
 
@@ -256,19 +256,15 @@ fn dump(out: &mut Out, db: &Db, range: &TimeRange, matching: &Matching) -> Resul
             continue;
         }
         let mut samples = series.samples();
-        while let Some(sample) = samples.next() {
-            let sample = sample?;
-            match sample.value {
-                Value::Float(v) => promtool::push_dump_line(&mut out.buf, &prefix, sample.t, v),
-                Value::Histogram => {
-                    if let Some(h) = samples.histogram() {
-                        promtool::push_dump_histogram_line(&mut out.buf, &prefix, sample.t, h);
-                    }
+        while let Some(sample) = samples.next_sample() {
+            let (t, value) = sample?;
+            match value {
+                SampleRef::Float(v) => promtool::push_dump_line(&mut out.buf, &prefix, t, v),
+                SampleRef::Histogram(h) => {
+                    promtool::push_dump_histogram_line(&mut out.buf, &prefix, t, h)
                 }
-                Value::FloatHistogram => {
-                    if let Some(h) = samples.float_histogram() {
-                        promtool::push_dump_histogram_line(&mut out.buf, &prefix, sample.t, h);
-                    }
+                SampleRef::FloatHistogram(h) => {
+                    promtool::push_dump_histogram_line(&mut out.buf, &prefix, t, h)
                 }
                 _ => {}
             }
