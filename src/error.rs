@@ -38,6 +38,14 @@ pub enum Section {
     ChunkData,
     /// Tombstones file.
     Tombstones,
+    /// A fragment of a WAL, checkpoint, WBL or snapshot segment: its header, CRC and the
+    /// page padding around it.
+    WalFragment,
+    /// A WAL record's payload (after decompression: the offset is the record's start in
+    /// the segment).
+    WalRecord,
+    /// A `chunks_head/` file: its header or a chunk in it.
+    HeadChunk,
 }
 
 impl fmt::Display for Section {
@@ -54,6 +62,9 @@ impl fmt::Display for Section {
             Section::Chunk => "chunk",
             Section::ChunkData => "chunk data",
             Section::Tombstones => "tombstones",
+            Section::WalFragment => "WAL fragment",
+            Section::WalRecord => "WAL record",
+            Section::HeadChunk => "head chunk",
         })
     }
 }
@@ -104,6 +115,20 @@ pub enum FormatErrorKind {
     /// Any other broken invariant, described.
     #[error("{0}")]
     Invalid(&'static str),
+    /// A compressed WAL record does not decompress (the codec's message).
+    #[error("{codec} record does not decompress: {reason}")]
+    Decompress {
+        /// `snappy` or `zstd`.
+        codec: &'static str,
+        /// What the decoder said.
+        reason: &'static str,
+    },
+    /// A WAL record type this version does not know.
+    #[error("unknown WAL record type {0}")]
+    UnknownRecordType(u8),
+    /// A WAL record type that exists but is not read by this version (named).
+    #[error("WAL record type {0} ({1}) is not supported")]
+    UnsupportedRecordType(u8, &'static str),
     /// Fetching the bytes failed (a ranged source's I/O error, see
     /// [`ReadAt`](crate::source::ReadAt)). Only the kind is kept: a `FormatError` must
     /// stay plain data without drop glue, because decoders return it from their hot loops

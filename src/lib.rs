@@ -77,6 +77,7 @@ pub mod meta;
 pub mod postings;
 #[allow(clippy::indexing_slicing, clippy::unwrap_used, clippy::expect_used)]
 pub mod query;
+pub mod record;
 pub mod refs;
 pub mod source;
 pub mod storage;
@@ -85,6 +86,7 @@ pub mod text;
 pub mod tombstones;
 #[allow(clippy::indexing_slicing, clippy::unwrap_used, clippy::expect_used)]
 pub mod ulid;
+pub mod wlog;
 pub mod writer;
 
 pub use block::Block;
