@@ -24,7 +24,7 @@
 pub mod cut;
 mod emit;
 mod histogram;
-mod series;
+pub(crate) mod series;
 
 use std::collections::HashMap;
 use std::io;
@@ -33,8 +33,7 @@ use std::path::PathBuf;
 pub use crate::chunkenc::Flavor;
 
 use crate::chunkenc::{
-    validate_histogram, AppendOutcome, FloatHistogramAppender, HistogramAppendError,
-    HistogramAppender, XorAppender,
+    validate_histogram, FloatHistogramAppender, HistogramAppendError, HistogramAppender,
 };
 use crate::chunks::DEFAULT_SEGMENT_SIZE;
 use crate::histogram::{FloatHistogram, Histogram, IntHistogram, STALE_NAN_BITS};
@@ -43,7 +42,7 @@ use crate::labelset::Labels;
 use crate::tombstones::Interval;
 use crate::ulid::Ulid;
 use cut::CutPolicy;
-use series::{HeadApp, HeadChunk, HistogramKind, LastSample, MemSeries};
+use series::{HistogramKind, LastSample, MemSeries};
 
 /// Default block duration of Prometheus (2h).
 pub const DEFAULT_BLOCK_DURATION: i64 = 2 * 60 * 60 * 1000;
@@ -176,7 +175,6 @@ impl BlockWriter {
                 _ => {}
             }
         }
-        let opts = &self.opts;
         let s = match self.series.get_mut(labels) {
             Some(s) => s,
             None => self
@@ -184,40 +182,10 @@ impl BlockWriter {
                 .entry(labels.clone())
                 .or_insert_with(MemSeries::new),
         };
-        if !s.accepts(t, |last| matches!(last, LastSample::Float(b) if *b == bits))? {
-            return Ok(());
+        if s.append_float(&self.cut, self.opts.flavor, t, v)? {
+            self.min_time = self.min_time.min(t);
+            self.max_time = self.max_time.max(t);
         }
-        // Prometheus cuts a new chunk when the open one holds another sample type, or when
-        // its policy says so.
-        let cut = match &s.head {
-            Some(head) if matches!(head.app, HeadApp::Xor(_)) => {
-                self.cut.cut_float(&mut s.cut, head.open(), t)
-            }
-            _ => true,
-        };
-        if cut {
-            if let Some(h) = s.head.take() {
-                s.done.push(h.done());
-            }
-            s.head = Some(HeadChunk {
-                app: HeadApp::Xor(XorAppender::with_flavor(opts.flavor)),
-                min_time: t,
-                max_time: t,
-            });
-            self.cut.chunk_started(&mut s.cut, t);
-        }
-        if let Some(HeadChunk {
-            app: HeadApp::Xor(app),
-            max_time,
-            ..
-        }) = s.head.as_mut()
-        {
-            app.append(t, v);
-            *max_time = t;
-        }
-        s.last = LastSample::Float(bits);
-        self.min_time = self.min_time.min(t);
-        self.max_time = self.max_time.max(t);
         Ok(())
     }
 
@@ -254,8 +222,8 @@ impl BlockWriter {
         t: i64,
         h: &Histogram<K::Count>,
     ) -> Result<(), AppendError> {
-        let opts = &self.opts;
-        validate_histogram(h, opts.flavor)?;
+        // Checked before the series is created, so a refused first sample leaves none.
+        validate_histogram(h, self.opts.flavor)?;
         let s = match self.series.get_mut(labels) {
             Some(s) => s,
             None => self
@@ -263,60 +231,10 @@ impl BlockWriter {
                 .entry(labels.clone())
                 .or_insert_with(MemSeries::new),
         };
-        if !s.accepts(t, |last| K::is_last(last, h))? {
-            return Ok(());
+        if s.append_histogram::<K>(&self.cut, self.opts.flavor, t, h)? {
+            self.min_time = self.min_time.min(t);
+            self.max_time = self.max_time.max(t);
         }
-        // The head's own cuts (`appendPreprocessor` in 2.42, `histogramsAppendPreprocessor`
-        // in 3.x): a new series, another sample type, time and size.
-        let cut = match &s.head {
-            Some(head) if K::of(&head.app).is_some() => {
-                self.cut.cut_histogram(&mut s.cut, head.open(), t)
-            }
-            _ => true,
-        };
-        // The appender's own decision (2.42: `memSeries.appendHistogram`; 3.x:
-        // `HistogramAppender.AppendHistogram`) when the head kept the chunk.
-        let outcome = match s.head.as_mut().and_then(|head| K::of_mut(&mut head.app)) {
-            Some(app) if !cut => Some(app.append(t, h)?),
-            _ => None,
-        };
-        match outcome {
-            None => {
-                let mut app = K::empty(opts.flavor);
-                let prev = s.head.as_ref().and_then(|head| K::of(&head.app));
-                app.append_first(prev, t, h)?;
-                if let Some(old) = s.head.take() {
-                    s.done.push(old.done());
-                }
-                s.head = Some(HeadChunk {
-                    app: app.wrap(),
-                    min_time: t,
-                    max_time: t,
-                });
-                self.cut.chunk_started(&mut s.cut, t);
-            }
-            Some(AppendOutcome::Appended | AppendOutcome::Recoded) => {
-                if let Some(head) = s.head.as_mut() {
-                    head.max_time = t;
-                }
-            }
-            Some(AppendOutcome::Cut(new)) => {
-                // A reset, layout change...: Prometheus's head starts a new chunk range but
-                // keeps its end-time state.
-                if let Some(old) = s.head.take() {
-                    s.done.push(old.done());
-                }
-                s.head = Some(HeadChunk {
-                    app: new.wrap(),
-                    min_time: t,
-                    max_time: t,
-                });
-                self.cut.appender_cut(&mut s.cut, t);
-            }
-        }
-        s.last = K::last(h);
-        self.min_time = self.min_time.min(t);
-        self.max_time = self.max_time.max(t);
         Ok(())
     }
 

@@ -2,35 +2,35 @@
 //! it in `memSeries`: finished chunks, the open chunk and its appender, the last sample
 //! (for duplicates and stale markers) and the chunk-cutting state.
 
-use super::cut::{CutState, OpenChunk};
+use super::cut::{CutPolicy, CutState, OpenChunk};
 use super::histogram::same_histogram;
 use super::AppendError;
 use crate::chunkenc::{
-    AppendOutcome, Encoding, Flavor, FloatHistogramAppender, HistogramAppendError,
-    HistogramAppender, XorAppender,
+    validate_histogram, AppendOutcome, Encoding, Flavor, FloatHistogramAppender,
+    HistogramAppendError, HistogramAppender, XorAppender,
 };
 use crate::histogram::{FloatHistogram, Histogram, IntHistogram};
 
 /// An encoded chunk.
 #[derive(Debug)]
-pub(super) struct DoneChunk {
-    pub(super) encoding: Encoding,
-    pub(super) min_time: i64,
-    pub(super) max_time: i64,
-    pub(super) num_samples: u16,
-    pub(super) data: Vec<u8>,
+pub(crate) struct DoneChunk {
+    pub(crate) encoding: Encoding,
+    pub(crate) min_time: i64,
+    pub(crate) max_time: i64,
+    pub(crate) num_samples: u16,
+    pub(crate) data: Vec<u8>,
 }
 
 /// The appender of an open chunk.
 #[derive(Debug)]
-pub(super) enum HeadApp {
+pub(crate) enum HeadApp {
     Xor(XorAppender),
     Histogram(HistogramAppender),
     FloatHistogram(FloatHistogramAppender),
 }
 
 impl HeadApp {
-    pub(super) fn num_samples(&self) -> u16 {
+    pub(crate) fn num_samples(&self) -> u16 {
         match self {
             HeadApp::Xor(a) => a.num_samples(),
             HeadApp::Histogram(a) => a.num_samples(),
@@ -38,7 +38,7 @@ impl HeadApp {
         }
     }
 
-    pub(super) fn len(&self) -> usize {
+    pub(crate) fn len(&self) -> usize {
         match self {
             HeadApp::Xor(a) => a.len(),
             HeadApp::Histogram(a) => a.len(),
@@ -49,15 +49,15 @@ impl HeadApp {
 
 /// The open chunk of a series.
 #[derive(Debug)]
-pub(super) struct HeadChunk {
-    pub(super) app: HeadApp,
-    pub(super) min_time: i64,
-    pub(super) max_time: i64,
+pub(crate) struct HeadChunk {
+    pub(crate) app: HeadApp,
+    pub(crate) min_time: i64,
+    pub(crate) max_time: i64,
 }
 
 impl HeadChunk {
     /// What the cutting policy looks at.
-    pub(super) fn open(&self) -> OpenChunk {
+    pub(crate) fn open(&self) -> OpenChunk {
         OpenChunk {
             min_time: self.min_time,
             max_time: self.max_time,
@@ -66,7 +66,7 @@ impl HeadChunk {
         }
     }
 
-    pub(super) fn done(self) -> DoneChunk {
+    pub(crate) fn done(self) -> DoneChunk {
         let num_samples = self.app.num_samples();
         let (encoding, data) = match self.app {
             HeadApp::Xor(a) => (Encoding::Xor, a.finish()),
@@ -85,7 +85,7 @@ impl HeadChunk {
 
 /// The series' newest sample, for duplicates and stale markers.
 #[derive(Debug)]
-pub(super) enum LastSample {
+pub(crate) enum LastSample {
     Float(u64),
     Histogram(IntHistogram),
     FloatHistogram(FloatHistogram),
@@ -93,35 +93,151 @@ pub(super) enum LastSample {
 
 /// One series being built: its finished chunks, its open chunk and the head's state.
 #[derive(Debug)]
-pub(super) struct MemSeries {
-    pub(super) done: Vec<DoneChunk>,
-    pub(super) head: Option<HeadChunk>,
-    pub(super) last: LastSample,
-    pub(super) cut: CutState,
+pub(crate) struct MemSeries {
+    pub(crate) done: Vec<DoneChunk>,
+    pub(crate) head: Option<HeadChunk>,
+    pub(crate) last: LastSample,
+    pub(crate) cut: CutState,
+    /// Newest timestamp of chunks kept elsewhere (a head's m-mapped chunks), which later
+    /// samples must follow; `i64::MIN` when there are none.
+    pub(crate) floor: i64,
 }
 
 impl MemSeries {
-    pub(super) fn new() -> Self {
+    pub(crate) fn new() -> Self {
         MemSeries {
             done: Vec::new(),
             head: None,
             last: LastSample::Float(0),
             cut: CutState::new(),
+            floor: i64::MIN,
         }
     }
 
     /// Timestamp of the newest sample.
-    pub(super) fn last_time(&self) -> Option<i64> {
+    pub(crate) fn last_time(&self) -> Option<i64> {
         self.head
             .as_ref()
             .map(|h| h.max_time)
             .or(self.done.last().map(|c| c.max_time))
+            .or((self.floor != i64::MIN).then_some(self.floor))
+    }
+
+    /// Appends a float sample as Prometheus's `memSeries.append` does: `Ok(false)` for a
+    /// repeat of the last sample, an error for an older or conflicting one (nothing
+    /// changes then).
+    pub(crate) fn append_float(
+        &mut self,
+        policy: &CutPolicy,
+        flavor: Flavor,
+        t: i64,
+        v: f64,
+    ) -> Result<bool, AppendError> {
+        let bits = v.to_bits();
+        if !self.accepts(t, |last| matches!(last, LastSample::Float(b) if *b == bits))? {
+            return Ok(false);
+        }
+        // Prometheus cuts a new chunk when the open one holds another sample type, or when
+        // its policy says so.
+        let cut = match &self.head {
+            Some(head) if matches!(head.app, HeadApp::Xor(_)) => {
+                policy.cut_float(&mut self.cut, head.open(), t)
+            }
+            _ => true,
+        };
+        if cut {
+            if let Some(h) = self.head.take() {
+                self.done.push(h.done());
+            }
+            self.head = Some(HeadChunk {
+                app: HeadApp::Xor(XorAppender::with_flavor(flavor)),
+                min_time: t,
+                max_time: t,
+            });
+            policy.chunk_started(&mut self.cut, t);
+        }
+        if let Some(HeadChunk {
+            app: HeadApp::Xor(app),
+            max_time,
+            ..
+        }) = self.head.as_mut()
+        {
+            app.append(t, v);
+            *max_time = t;
+        }
+        self.last = LastSample::Float(bits);
+        Ok(true)
+    }
+
+    /// Appends a histogram sample as Prometheus's `memSeries.appendHistogram` does; see
+    /// [`append_float`](Self::append_float).
+    pub(crate) fn append_histogram<K: HistogramKind>(
+        &mut self,
+        policy: &CutPolicy,
+        flavor: Flavor,
+        t: i64,
+        h: &Histogram<K::Count>,
+    ) -> Result<bool, AppendError> {
+        validate_histogram(h, flavor)?;
+        if !self.accepts(t, |last| K::is_last(last, h))? {
+            return Ok(false);
+        }
+        // The head's own cuts (`appendPreprocessor` in 2.42, `histogramsAppendPreprocessor`
+        // in 3.x): a new series, another sample type, time and size.
+        let cut = match &self.head {
+            Some(head) if K::of(&head.app).is_some() => {
+                policy.cut_histogram(&mut self.cut, head.open(), t)
+            }
+            _ => true,
+        };
+        // The appender's own decision (2.42: `memSeries.appendHistogram`; 3.x:
+        // `HistogramAppender.AppendHistogram`) when the head kept the chunk.
+        let outcome = match self.head.as_mut().and_then(|head| K::of_mut(&mut head.app)) {
+            Some(app) if !cut => Some(app.append(t, h)?),
+            _ => None,
+        };
+        match outcome {
+            None => {
+                let mut app = K::empty(flavor);
+                let prev = self.head.as_ref().and_then(|head| K::of(&head.app));
+                app.append_first(prev, t, h)?;
+                if let Some(old) = self.head.take() {
+                    self.done.push(old.done());
+                }
+                self.head = Some(HeadChunk {
+                    app: app.wrap(),
+                    min_time: t,
+                    max_time: t,
+                });
+                policy.chunk_started(&mut self.cut, t);
+            }
+            Some(AppendOutcome::Appended | AppendOutcome::Recoded) => {
+                if let Some(head) = self.head.as_mut() {
+                    head.max_time = t;
+                }
+            }
+            Some(AppendOutcome::Cut(new)) => {
+                // A reset, layout change...: Prometheus's head starts a new chunk range but
+                // keeps its end-time state.
+                if let Some(old) = self.head.take() {
+                    self.done.push(old.done());
+                }
+                self.head = Some(HeadChunk {
+                    app: new.wrap(),
+                    min_time: t,
+                    max_time: t,
+                });
+                policy.appender_cut(&mut self.cut, t);
+            }
+        }
+        self.last = K::last(h);
+        Ok(true)
     }
 
     /// Prometheus's ordering rules for a sample at `t`: `Ok(true)` to append it,
     /// `Ok(false)` to ignore it (`same` says it repeats the last sample at that time), or
     /// an error for an older sample or a different one at the same time.
-    pub(super) fn accepts(
+    pub(crate) fn accepts(
         &self,
         t: i64,
         same: impl FnOnce(&LastSample) -> bool,
@@ -141,7 +257,7 @@ impl MemSeries {
 }
 
 /// What differs between the two histogram appenders, for the writer.
-pub(super) trait HistogramKind: Sized {
+pub(crate) trait HistogramKind: Sized {
     type Count: crate::histogram::Count;
     fn empty(flavor: Flavor) -> Self;
     fn of(app: &HeadApp) -> Option<&Self>;
