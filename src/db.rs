@@ -1,11 +1,12 @@
-//! A data directory: ULID-named block directories (plus a live server's `wal/`,
-//! `chunks_head/`, … which this version does not read).
+//! A data directory: ULID-named block directories and, on a live server's directory, the
+//! head (`wal/`, `chunks_head/`, `wbl/`; see [`crate::head`]).
 
 use std::fmt;
 use std::path::{Path, PathBuf};
 
 use crate::block::Block;
 use crate::error::{Error, Result};
+use crate::head::{Head, HeadOptions, HeadWarning};
 use crate::source::ReadMode;
 
 /// Something the reader tolerated and the user should hear about.
@@ -21,11 +22,8 @@ pub enum Warning {
         /// Why.
         error: Error,
     },
-    /// The directory has a `wal/`: head data (not yet compacted into blocks) is not read.
-    HeadNotRead {
-        /// The `wal/` directory.
-        wal: PathBuf,
-    },
+    /// The head left something out where Prometheus would have repaired its files.
+    Head(HeadWarning),
 }
 
 impl fmt::Display for Warning {
@@ -35,11 +33,7 @@ impl fmt::Display for Warning {
                 let error = crate::error::Report(error);
                 write!(f, "skipping block {}: {error}", dir.display())
             }
-            Warning::HeadNotRead { wal } => write!(
-                f,
-                "{} exists: head data (WAL, chunks_head) is not read yet; only blocks are",
-                wal.display()
-            ),
+            Warning::Head(w) => write!(f, "head: {w}"),
         }
     }
 }
@@ -56,27 +50,61 @@ pub fn is_ulid(name: &str) -> bool {
         })
 }
 
-/// The blocks of a data directory (or a single block directory), sorted by `minTime`.
+/// How to open a [`Db`].
+#[derive(Debug, Clone, Copy)]
+pub struct DbOptions {
+    /// How files are brought into memory.
+    pub mode: ReadMode,
+    /// Whether to read the head of a data directory that has a `wal/` (as promtool does).
+    pub head: bool,
+}
+
+impl Default for DbOptions {
+    fn default() -> Self {
+        DbOptions {
+            mode: ReadMode::Mmap,
+            head: true,
+        }
+    }
+}
+
+/// The blocks of a data directory (or a single block directory), sorted by `minTime`, and
+/// the directory's head.
 #[derive(Debug)]
 pub struct Db {
     path: PathBuf,
     blocks: Vec<Block>,
+    head: Option<Head>,
     warnings: Vec<Warning>,
 }
 
 impl Db {
     /// Opens `path` with memory maps: a block directory (it has `meta.json`) or a data
-    /// directory of blocks.
+    /// directory of blocks, with its head if it has a `wal/`.
     pub fn open(path: impl AsRef<Path>) -> Result<Db> {
-        Db::open_with(path, ReadMode::Mmap)
+        Db::open_options(path, DbOptions::default())
     }
 
-    /// Opens `path`, mapping or reading files as `mode` says.
+    /// Opens `path`, mapping or reading files as `mode` says, with the head.
+    pub fn open_with(path: impl AsRef<Path>, mode: ReadMode) -> Result<Db> {
+        Db::open_options(
+            path,
+            DbOptions {
+                mode,
+                ..DbOptions::default()
+            },
+        )
+    }
+
+    /// Opens `path` as `opts` say.
     ///
     /// Blocks whose `meta.json` cannot be read are skipped with a [`Warning`]; any other
-    /// problem in a block (index, chunks, tombstones) is an error. Nothing is locked,
-    /// replayed or written.
-    pub fn open_with(path: impl AsRef<Path>, mode: ReadMode) -> Result<Db> {
+    /// problem in a block (index, chunks, tombstones) is an error. The head, if read, is
+    /// replayed in memory from the directory's `wal/`, `chunks_head/` and `wbl/`, keeping
+    /// samples from the newest block's max time on, as Prometheus does. Nothing is locked,
+    /// replayed into the directory or written.
+    pub fn open_options(path: impl AsRef<Path>, opts: DbOptions) -> Result<Db> {
+        let mode = opts.mode;
         let path = path.as_ref().to_path_buf();
         let meta = std::fs::metadata(&path).map_err(|e| Error::io(&path, e))?;
         if !meta.is_dir() {
@@ -91,6 +119,7 @@ impl Db {
             return Ok(Db {
                 path,
                 blocks: vec![block],
+                head: None,
                 warnings,
             });
         }
@@ -133,15 +162,33 @@ impl Db {
             warnings.push(Warning::SkippedBlock { dir, error });
         }
         blocks.sort_by_key(|b| b.meta().min_time);
-        let wal = path.join("wal");
-        if wal.is_dir() {
-            warnings.push(Warning::HeadNotRead { wal });
+        let mut head = None;
+        if opts.head && path.join("wal").is_dir() {
+            // Prometheus: the last block by minTime sets the head's minimum valid time.
+            let min_valid_time = blocks.last().map_or(i64::MIN, |b| b.meta().max_time);
+            let h = Head::open(
+                &path,
+                HeadOptions {
+                    mode,
+                    min_valid_time,
+                    ..HeadOptions::default()
+                },
+            )?;
+            let (h, ws) = h.take_warnings();
+            warnings.extend(ws.into_iter().map(Warning::Head));
+            head = Some(h);
         }
         Ok(Db {
             path,
             blocks,
+            head,
             warnings,
         })
+    }
+
+    /// The head, if the directory has one and it was read.
+    pub fn head(&self) -> Option<&Head> {
+        self.head.as_ref()
     }
 
     /// The path opened.

@@ -193,6 +193,17 @@ pub enum Error {
         #[source]
         source: FormatError,
     },
+    /// A WAL record's payload is malformed or of a type this version refuses.
+    #[error("{}: record at offset {offset}", path.display())]
+    Record {
+        /// The segment file.
+        path: PathBuf,
+        /// Where the record starts in the segment.
+        offset: u64,
+        /// Position inside the (decompressed) record, and cause.
+        #[source]
+        source: FormatError,
+    },
     /// `meta.json` is not valid JSON for a block meta.
     #[error("{}: invalid block meta", path.display())]
     Meta {

@@ -67,6 +67,7 @@ pub mod compat;
 pub mod db;
 pub mod error;
 pub mod export;
+pub mod head;
 #[allow(clippy::indexing_slicing, clippy::unwrap_used, clippy::expect_used)]
 pub mod histogram;
 pub mod index;
@@ -90,7 +91,7 @@ pub mod wlog;
 pub mod writer;
 
 pub use block::Block;
-pub use db::{Db, Warning};
+pub use db::{Db, DbOptions, Warning};
 pub use error::{Error, FormatError, FormatErrorKind, Result, Section};
 pub use labels::Label;
 pub use meta::BlockMeta;

@@ -147,9 +147,14 @@ impl Querier for Block {
 
 impl Querier for Db {
     fn readers(&self) -> Vec<&dyn BlockReader> {
-        self.blocks()
+        let mut out: Vec<&dyn BlockReader> = self
+            .blocks()
             .iter()
             .map(|b| b as &dyn BlockReader)
-            .collect()
+            .collect();
+        if let Some(h) = self.head() {
+            out.extend(h.readers());
+        }
+        out
     }
 }

@@ -10,7 +10,7 @@ use tsblock::compat::{self, promtool};
 use tsblock::export::json::{ExportError, JsonExporter};
 use tsblock::query::{Matcher, SampleRef, Selector, SelectorError};
 use tsblock::text::push_quoted;
-use tsblock::{Db, Querier, ReadMode};
+use tsblock::{Db, DbOptions, Querier, ReadMode};
 
 /// Read Prometheus TSDB blocks straight from memory-mapped files.
 #[derive(Debug, Parser)]
@@ -24,6 +24,11 @@ struct Cli {
     /// instead of mapping or reading whole files (for network file systems).
     #[arg(long, global = true)]
     ranged: bool,
+
+    /// Leave out the head of a data directory (its wal/, chunks_head/ and wbl/): read only
+    /// blocks. By default the head is replayed in memory, as promtool does.
+    #[arg(long, global = true)]
+    no_head: bool,
 
     #[command(subcommand)]
     command: Command,
@@ -83,6 +88,9 @@ enum DumpFormat {
 #[derive(Debug, Subcommand)]
 enum Command {
     /// List the blocks of a data directory (as `promtool tsdb list`).
+    ///
+    /// The head, which promtool does not list, is summed up on stderr (time range, series,
+    /// samples).
     #[command(alias = "list")]
     Ls {
         /// Print times as dates and sizes in KiB/MiB/….
@@ -220,8 +228,8 @@ impl From<ExportError> for Failure {
     }
 }
 
-fn open(path: &PathBuf, mode: ReadMode) -> Result<Db, Failure> {
-    let db = Db::open_with(path, mode)?;
+fn open(path: &PathBuf, opts: DbOptions) -> Result<Db, Failure> {
+    let db = Db::open_options(path, opts)?;
     for w in db.warnings() {
         eprintln!("tsblock: warning: {w}");
     }
@@ -235,7 +243,32 @@ fn ls(out: &mut Out, db: &Db, human: bool) -> Result<(), Failure> {
     }
     out.buf
         .extend_from_slice(&promtool::list_table(db.blocks(), human));
+    if let Some(head) = db.head() {
+        eprintln!("tsblock: {}", head_summary(head));
+    }
     Ok(())
+}
+
+/// One line on what the head holds, for `ls`.
+fn head_summary(head: &tsblock::head::Head) -> String {
+    let s = head.stats();
+    let time = |t: i64| {
+        let mut b = Vec::new();
+        compat::gofmt::push_unix_millis_utc(&mut b, t);
+        String::from_utf8_lossy(&b).into_owned()
+    };
+    let range = match (s.min_time, s.max_time) {
+        (Some(a), Some(b)) => format!("{} to {} ({a} to {b})", time(a), time(b)),
+        _ => "no samples".to_string(),
+    };
+    let mut line = format!(
+        "head: {range}, {} series, {} samples in {} chunks ({} from chunks_head)",
+        s.series, s.samples, s.chunks, s.mmapped_chunks
+    );
+    if s.ooo_samples > 0 {
+        line.push_str(&format!(", {} out-of-order samples", s.ooo_samples));
+    }
+    line
 }
 
 fn dump(out: &mut Out, db: &Db, range: &TimeRange, matching: &Matching) -> Result<(), Failure> {
@@ -344,6 +377,10 @@ fn run(cli: Cli, out: &mut Out) -> Result<(), Failure> {
         ReadMode::Ranged
     } else {
         ReadMode::Mmap
+    };
+    let mode = DbOptions {
+        mode,
+        head: !cli.no_head,
     };
     match cli.command {
         Command::Ls {

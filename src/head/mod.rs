@@ -1,0 +1,465 @@
+//! The head of a live data directory: the samples not yet compacted into a block.
+//!
+//! Prometheus keeps them in `wal/` (records, [`crate::wlog`] and [`crate::record`]), its
+//! last `checkpoint.N/`, `chunks_head/` (chunks already cut, [`files`]) and `wbl/`
+//! (out-of-order samples). [`Head::open`] replays them the way a read-only Prometheus
+//! head does ([`replay`]'s docs list the rules) and serves the result through the storage
+//! traits: the in-order head and, when there is out-of-order data, a second reader for it,
+//! which queries merge like blocks. Chunks already in `chunks_head/` are read from the
+//! mapping; samples only in the WAL are encoded into chunks in memory.
+//!
+//! Nothing in the directory is written, locked or repaired: where Prometheus would repair
+//! (a torn last record, corrupt head chunk files), the head says what it left out in
+//! [`Head::warnings`]. A `chunk_snapshot.*` directory is not needed: the WAL holds the
+//! same samples, and promtool's read-only open ignores it too.
+
+pub mod files;
+mod index;
+mod replay;
+
+use std::collections::HashMap;
+use std::fmt;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use crate::chunkenc::{Chunk, Encoding, XorAppender, XorIter};
+use crate::error::{Error, Result};
+use crate::index::ChunkMeta;
+use crate::refs::{ChunkRef, SeriesRef};
+use crate::source::ReadMode;
+use crate::storage::{BlockReader, ChunkReader, IndexReader};
+use crate::tombstones::Intervals;
+use files::HeadChunkFiles;
+use index::{IndexedSeries, MemIndex};
+
+/// Chunk references with this bit name a chunk held in memory (the rest is its index);
+/// others are `chunks_head/` references.
+const MEM_BIT: u64 = 1 << 63;
+
+/// How to open a head.
+#[derive(Debug, Clone, Copy)]
+pub struct HeadOptions {
+    /// How files are brought into memory ([`ReadMode::Ranged`] reads them whole).
+    pub mode: ReadMode,
+    /// Samples before this are left out: the newest block's max time, as Prometheus sets
+    /// it (`i64::MIN` when there are no blocks).
+    pub min_valid_time: i64,
+    /// The head's chunk range: chunks never cross its multiples (Prometheus: 2h).
+    pub chunk_range: i64,
+}
+
+impl Default for HeadOptions {
+    fn default() -> Self {
+        HeadOptions {
+            mode: ReadMode::Mmap,
+            min_valid_time: i64::MIN,
+            chunk_range: crate::writer::DEFAULT_BLOCK_DURATION,
+        }
+    }
+}
+
+/// What a replay found.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct HeadStats {
+    /// Series with data (in order or out of order).
+    pub series: usize,
+    /// Samples in the in-order head: in m-mapped chunks plus those from the WAL.
+    pub samples: u64,
+    /// Of those, from the WAL.
+    pub wal_samples: u64,
+    /// Out-of-order samples, after removing duplicates.
+    pub ooo_samples: u64,
+    /// Samples the WBL held (before removing those also in m-mapped chunks).
+    pub wbl_samples: u64,
+    /// Chunks in the in-order head.
+    pub chunks: usize,
+    /// Of those, read from `chunks_head/`.
+    pub mmapped_chunks: usize,
+    /// Samples dropped as the head drops them: before the minimum valid time, already in
+    /// an m-mapped chunk, duplicate or out of order.
+    pub dropped_samples: u64,
+    /// Samples, tombstones and markers for series no series record announced.
+    pub unknown_refs: u64,
+    /// Records of a type Prometheus does not know (skipped, as it skips them).
+    pub unknown_records: u64,
+    /// Exemplars seen (not kept).
+    pub exemplars: u64,
+    /// Records read.
+    pub records: u64,
+    /// WAL and checkpoint segments read.
+    pub wal_segments: usize,
+    /// WBL segments read.
+    pub wbl_segments: usize,
+    /// The checkpoint replayed, if any.
+    pub checkpoint: Option<u32>,
+    /// Newest sample (in order or not), if any.
+    pub max_time: Option<i64>,
+    /// Oldest sample kept (at least the minimum valid time), if any.
+    pub min_time: Option<i64>,
+}
+
+/// Something the head left out, where Prometheus would have repaired the directory.
+#[derive(Debug)]
+#[non_exhaustive]
+pub enum HeadWarning {
+    /// The last segment ends inside a record (a live server was writing it); the
+    /// incomplete record is not read.
+    TornRecord {
+        /// The segment.
+        path: PathBuf,
+        /// Where the record starts.
+        offset: u64,
+        /// Bytes left out.
+        bytes: u64,
+    },
+    /// A head chunk file is corrupt: Prometheus deletes it and every later one and
+    /// replays their samples from the WAL; they are ignored here.
+    CorruptHeadChunks {
+        /// What is wrong.
+        error: Error,
+        /// The files ignored.
+        dropped: Vec<PathBuf>,
+    },
+    /// A chunk overlaps the previous chunk of its series: Prometheus deletes every head
+    /// chunk file and replays the WAL; they are ignored here.
+    OutOfSequenceHeadChunk {
+        /// The series' WAL reference.
+        series_ref: u64,
+        /// The chunk.
+        chunk_ref: u64,
+        /// The files ignored.
+        dropped: Vec<PathBuf>,
+    },
+}
+
+impl fmt::Display for HeadWarning {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            HeadWarning::TornRecord {
+                path,
+                offset,
+                bytes,
+            } => write!(
+                f,
+                "{}: last record is torn at offset {offset}; its {bytes} bytes are not read",
+                path.display()
+            ),
+            HeadWarning::CorruptHeadChunks { error, dropped } => write!(
+                f,
+                "{}; ignoring {} head chunk file(s) from there on (their samples come from the WAL)",
+                crate::error::Report(error),
+                dropped.len()
+            ),
+            HeadWarning::OutOfSequenceHeadChunk {
+                series_ref,
+                chunk_ref,
+                dropped,
+            } => write!(
+                f,
+                "head chunk {chunk_ref:#x} of series {series_ref} overlaps the previous one; \
+                 ignoring all {} head chunk file(s) (their samples come from the WAL)",
+                dropped.len()
+            ),
+        }
+    }
+}
+
+/// An encoded chunk held in memory.
+#[derive(Debug)]
+struct MemChunk {
+    encoding: Encoding,
+    data: Vec<u8>,
+}
+
+/// The chunks of both head parts: `chunks_head/` files and chunks built in memory.
+#[derive(Debug)]
+struct HeadChunks {
+    files: HeadChunkFiles,
+    mem: Vec<MemChunk>,
+}
+
+impl HeadChunks {
+    fn push(&mut self, encoding: Encoding, data: Vec<u8>) -> ChunkRef {
+        self.mem.push(MemChunk { encoding, data });
+        ChunkRef(MEM_BIT | (self.mem.len() as u64 - 1))
+    }
+}
+
+impl ChunkReader for HeadChunks {
+    fn chunk(&self, meta: &ChunkMeta) -> Result<Chunk<'_>> {
+        let r = meta.chunk_ref.0;
+        if r & MEM_BIT != 0 {
+            let c = usize::try_from(r & !MEM_BIT)
+                .ok()
+                .and_then(|i| self.mem.get(i))
+                .ok_or_else(|| Error::Decode {
+                    source: crate::error::FormatError::new(
+                        crate::error::Section::HeadChunk,
+                        0,
+                        crate::error::FormatErrorKind::BadChunkRef(r),
+                    ),
+                })?;
+            return Ok(Chunk {
+                encoding: c.encoding,
+                data: &c.data,
+            });
+        }
+        self.files.chunk(r)
+    }
+}
+
+/// One part of the head (in order, or out of order) as a [`BlockReader`].
+#[derive(Debug)]
+pub struct HeadPart {
+    index: MemIndex,
+    chunks: Arc<HeadChunks>,
+    tombstones: HashMap<SeriesRef, Intervals>,
+    range: (i64, i64),
+}
+
+impl BlockReader for HeadPart {
+    fn index_reader(&self) -> &dyn IndexReader {
+        &self.index
+    }
+
+    fn chunk_reader(&self) -> &dyn ChunkReader {
+        &*self.chunks
+    }
+
+    fn deleted(&self, r: SeriesRef) -> Option<&Intervals> {
+        self.tombstones.get(&r)
+    }
+
+    fn time_range(&self) -> (i64, i64) {
+        self.range
+    }
+}
+
+/// The head of a data directory, replayed.
+#[derive(Debug)]
+pub struct Head {
+    dir: PathBuf,
+    in_order: HeadPart,
+    ooo: Option<HeadPart>,
+    stats: HeadStats,
+    warnings: Vec<HeadWarning>,
+}
+
+impl Head {
+    /// Replays the head of data directory `dir` (its `wal/` must exist).
+    pub fn open(dir: impl AsRef<Path>, opts: HeadOptions) -> Result<Head> {
+        let dir = dir.as_ref().to_path_buf();
+        let wal = dir.join("wal");
+        if !wal.is_dir() {
+            return Err(Error::NotFound {
+                path: wal,
+                what: "no WAL directory",
+            });
+        }
+        let r = replay::replay(&dir, opts.min_valid_time, opts.chunk_range, opts.mode)?;
+        Ok(build(dir, r, opts.min_valid_time))
+    }
+
+    /// The data directory.
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+
+    /// The readers to query: the in-order head, then the out-of-order head if there is
+    /// out-of-order data.
+    pub fn readers(&self) -> Vec<&dyn BlockReader> {
+        let mut out: Vec<&dyn BlockReader> = Vec::new();
+        if self.in_order.index.len() > 0 {
+            out.push(&self.in_order);
+        }
+        if let Some(o) = &self.ooo {
+            out.push(o);
+        }
+        out
+    }
+
+    /// What the replay found.
+    pub fn stats(&self) -> &HeadStats {
+        &self.stats
+    }
+
+    /// What was left out where Prometheus would have repaired files.
+    pub fn warnings(&self) -> &[HeadWarning] {
+        &self.warnings
+    }
+
+    /// Moves the warnings out (to whoever reports them).
+    pub fn take_warnings(mut self) -> (Head, Vec<HeadWarning>) {
+        let w = std::mem::take(&mut self.warnings);
+        (self, w)
+    }
+
+    /// True when the head holds no samples.
+    pub fn is_empty(&self) -> bool {
+        self.stats.series == 0
+    }
+}
+
+fn build(dir: PathBuf, r: replay::Replayed, min_valid: i64) -> Head {
+    let mut stats = r.stats;
+    let mut chunks = HeadChunks {
+        files: r.files,
+        mem: Vec::new(),
+    };
+    let mut in_order = Vec::new();
+    let mut ooo = Vec::new();
+    let mut deleted: HashMap<usize, Intervals> = HashMap::new();
+    for (i, iv) in r.tombstones {
+        deleted.entry(i).or_default().add(iv);
+    }
+    let (mut min_t, mut max_t) = (i64::MAX, i64::MIN);
+    for (i, s) in r.series.into_iter().enumerate() {
+        let mut metas = Vec::new();
+        for c in &s.disk {
+            metas.push(ChunkMeta {
+                min_time: c.min_time,
+                max_time: c.max_time,
+                chunk_ref: ChunkRef(c.chunk_ref),
+            });
+            stats.samples += u64::from(c.num_samples);
+            stats.mmapped_chunks += 1;
+        }
+        let mut mem = s.mem;
+        if let Some(open) = mem.head.take() {
+            mem.done.push(open.done());
+        }
+        for c in mem.done {
+            stats.samples += u64::from(c.num_samples);
+            metas.push(ChunkMeta {
+                min_time: c.min_time,
+                max_time: c.max_time,
+                chunk_ref: chunks.push(c.encoding, c.data),
+            });
+        }
+        for m in &metas {
+            min_t = min_t.min(m.min_time);
+            max_t = max_t.max(m.max_time);
+        }
+        stats.chunks += metas.len();
+        let ooo_metas = ooo_chunks(&mut chunks, &s.ooo_disk, s.ooo_done, s.ooo_open, &mut stats);
+        for m in &ooo_metas {
+            min_t = min_t.min(m.min_time);
+            max_t = max_t.max(m.max_time);
+        }
+        let tomb = deleted.remove(&i);
+        if !metas.is_empty() {
+            in_order.push((
+                IndexedSeries {
+                    labels: s.labels.clone(),
+                    chunks: metas,
+                },
+                tomb.clone(),
+            ));
+        }
+        if !ooo_metas.is_empty() {
+            ooo.push((
+                IndexedSeries {
+                    labels: s.labels,
+                    chunks: ooo_metas,
+                },
+                tomb,
+            ));
+        }
+    }
+    let min_t = min_t.max(min_valid);
+    let range = if max_t >= min_t {
+        stats.min_time = Some(min_t);
+        stats.max_time = Some(max_t);
+        (min_t, max_t.saturating_add(1))
+    } else {
+        (i64::MAX, i64::MIN)
+    };
+    let chunks = Arc::new(chunks);
+    let mut labels_seen = std::collections::HashSet::new();
+    for (s, _) in in_order.iter().chain(ooo.iter()) {
+        labels_seen.insert(s.labels.clone());
+    }
+    stats.series = labels_seen.len();
+    let part = |list: Vec<(IndexedSeries, Option<Intervals>)>| {
+        let mut tombs = Vec::new();
+        let series = list
+            .into_iter()
+            .map(|(s, t)| {
+                tombs.push((s.labels.clone(), t));
+                s
+            })
+            .collect();
+        let index = MemIndex::build(series);
+        let by_labels: HashMap<_, _> = tombs.into_iter().collect();
+        let tombstones = index
+            .series_list()
+            .iter()
+            .enumerate()
+            .filter_map(|(i, s)| {
+                by_labels
+                    .get(&s.labels)
+                    .cloned()
+                    .flatten()
+                    .map(|t| (SeriesRef(i as u64), t))
+            })
+            .collect();
+        HeadPart {
+            index,
+            chunks: Arc::clone(&chunks),
+            tombstones,
+            range,
+        }
+    };
+    let ooo = (!ooo.is_empty()).then(|| part(ooo));
+    Head {
+        dir,
+        in_order: part(in_order),
+        ooo,
+        stats,
+        warnings: r.warnings,
+    }
+}
+
+/// The out-of-order samples of a series (m-mapped chunks, then those replayed from the
+/// WBL), in time order with one sample per timestamp, as chunks of at most 120 samples.
+fn ooo_chunks(
+    chunks: &mut HeadChunks,
+    disk: &[files::MmappedChunk],
+    done: Vec<Vec<(i64, f64)>>,
+    open: Option<Vec<(i64, f64)>>,
+    stats: &mut HeadStats,
+) -> Vec<ChunkMeta> {
+    let mut samples: Vec<(i64, f64)> = Vec::new();
+    for c in disk {
+        let Ok(chunk) = chunks.files.chunk(c.chunk_ref) else {
+            continue;
+        };
+        if let Ok(it) = XorIter::new(chunk.data) {
+            samples.extend(it.map_while(|s| s.ok()));
+        }
+    }
+    for c in done.into_iter().chain(open) {
+        samples.extend(c);
+    }
+    // Stable: of samples with one timestamp, the first seen stays.
+    samples.sort_by_key(|&(t, _)| t);
+    samples.dedup_by_key(|&mut (t, _)| t);
+    stats.ooo_samples += samples.len() as u64;
+    let mut metas = Vec::new();
+    for part in samples.chunks(120) {
+        let (Some(first), Some(last)) = (part.first(), part.last()) else {
+            continue;
+        };
+        let mut app = XorAppender::new();
+        for &(t, v) in part {
+            app.append(t, v);
+        }
+        metas.push(ChunkMeta {
+            min_time: first.0,
+            max_time: last.0,
+            chunk_ref: chunks.push(Encoding::Xor, app.finish()),
+        });
+    }
+    metas
+}

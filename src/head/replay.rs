@@ -1,0 +1,540 @@
+//! Rebuilding the head from its files, as Prometheus's `Head.Init` does for a read-only
+//! open (promtool's `OpenDBReadOnly`), without writing anything.
+//!
+//! The order and rules follow `tsdb/head.go` and `tsdb/head_wal.go` of Prometheus 2.42:
+//!
+//! 1. m-mapped chunks from `chunks_head/` are collected per WAL series reference; in-order
+//!    chunks ending before the minimum valid time (the newest block's max time) are
+//!    skipped. A corrupt file makes Prometheus delete it and every later file, and a chunk
+//!    overlapping the previous one of its series makes it delete them all; here those
+//!    files are ignored instead, with a warning.
+//! 2. The last checkpoint, then the WAL segments after it. A series record creates a
+//!    series (or finds one with the same labels, mapping the new reference to it) and
+//!    attaches the m-mapped chunks of its reference, dropping anything replayed into the
+//!    series before. Samples before the minimum valid time, at or before the series' last
+//!    m-mapped chunk, or not after its last sample are dropped, as the head drops them;
+//!    the rest are cut into chunks by the head's rules (the writer's [`MemSeries`]).
+//!    Tombstones apply to known series and intervals ending at or after the minimum valid
+//!    time. Exemplars and metadata are counted, not kept.
+//! 3. The WBL's out-of-order samples go into out-of-order head chunks of 32 samples; an
+//!    m-map marker drops a series' open one (its samples are in `chunks_head/`).
+//! 4. Series without data are dropped (Prometheus's garbage collection after replay).
+//!
+//! Prometheus does this with one goroutine per core; the result does not depend on it,
+//! because every series' records are applied in log order. This replay is sequential.
+
+use std::collections::HashMap;
+use std::path::Path;
+
+use super::files::{HeadChunkFiles, MmappedChunk};
+use super::{HeadStats, HeadWarning};
+use crate::error::{Error, Result};
+use crate::histogram::Histogram;
+use crate::labels::Label;
+use crate::labelset::Labels;
+use crate::record::{self, RecordCount, RecordType, RefHistogram, RefSample};
+use crate::source::ReadMode;
+use crate::tombstones::Interval;
+use crate::wlog::{self, Segment};
+use crate::writer::cut::CutPolicy;
+use crate::writer::series::{HistogramKind, MemSeries};
+use crate::writer::Flavor;
+
+/// Out-of-order head chunks hold this many samples (`OutOfOrderCapMax` default).
+const OOO_CAP: usize = 32;
+
+/// What the replay keeps of a series.
+#[derive(Debug)]
+pub(crate) struct ReplaySeries {
+    pub(crate) labels: Labels,
+    /// The WAL reference the series was created with.
+    wal_ref: u64,
+    /// In-order m-mapped chunks.
+    pub(crate) disk: Vec<MmappedChunk>,
+    /// Chunks built from the WAL (finished and open).
+    pub(crate) mem: MemSeries,
+    /// Out-of-order m-mapped chunks.
+    pub(crate) ooo_disk: Vec<MmappedChunk>,
+    /// Out-of-order head chunks cut during the replay, and the open one.
+    pub(crate) ooo_done: Vec<Vec<(i64, f64)>>,
+    pub(crate) ooo_open: Option<Vec<(i64, f64)>>,
+}
+
+/// Everything the replay produced.
+#[derive(Debug, Default)]
+pub(crate) struct Replayed {
+    pub(crate) files: HeadChunkFiles,
+    pub(crate) series: Vec<ReplaySeries>,
+    pub(crate) tombstones: Vec<(usize, Interval)>,
+    pub(crate) stats: HeadStats,
+    pub(crate) warnings: Vec<HeadWarning>,
+}
+
+/// Which log a segment belongs to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Log {
+    Checkpoint,
+    Wal,
+    Wbl,
+}
+
+struct Replay {
+    min_valid: i64,
+    policy: CutPolicy,
+    mode: ReadMode,
+    files: HeadChunkFiles,
+    mmapped: HashMap<u64, Vec<MmappedChunk>>,
+    ooo_mmapped: HashMap<u64, Vec<MmappedChunk>>,
+    last_mmap_ref: u64,
+    series: Vec<ReplaySeries>,
+    by_ref: HashMap<u64, usize>,
+    by_labels: HashMap<Labels, usize>,
+    multi_ref: HashMap<u64, u64>,
+    tombstones: Vec<(usize, Interval)>,
+    stats: HeadStats,
+    warnings: Vec<HeadWarning>,
+    samples: Vec<RefSample>,
+    histograms: Vec<RefHistogram<u64>>,
+    float_histograms: Vec<RefHistogram<f64>>,
+}
+
+/// Replays the head of the data directory `dir`. `min_valid` is the newest block's max
+/// time (`i64::MIN` without blocks); `chunk_range` the head's chunk range.
+pub(crate) fn replay(
+    dir: &Path,
+    min_valid: i64,
+    chunk_range: i64,
+    mode: ReadMode,
+) -> Result<Replayed> {
+    let mut r = Replay {
+        min_valid,
+        policy: CutPolicy::new(Flavor::Prometheus2, chunk_range, 120),
+        mode,
+        files: HeadChunkFiles::open(&dir.join("chunks_head"), mode)?,
+        mmapped: HashMap::new(),
+        ooo_mmapped: HashMap::new(),
+        last_mmap_ref: 0,
+        series: Vec::new(),
+        by_ref: HashMap::new(),
+        by_labels: HashMap::new(),
+        multi_ref: HashMap::new(),
+        tombstones: Vec::new(),
+        stats: HeadStats::default(),
+        warnings: Vec::new(),
+        samples: Vec::new(),
+        histograms: Vec::new(),
+        float_histograms: Vec::new(),
+    };
+    r.load_mmapped_chunks();
+    let wal = dir.join("wal");
+    let checkpoint = wlog::last_checkpoint(&wal)?;
+    let mut start = 0u32;
+    if let Some((cp, n)) = &checkpoint {
+        let segs = wlog::segments(cp)?;
+        for s in segs {
+            r.replay_segment(s, Log::Checkpoint, false)?;
+        }
+        r.stats.checkpoint = Some(*n);
+        start = n.saturating_add(1);
+    }
+    let segs: Vec<_> = wlog::segments(&wal)?
+        .into_iter()
+        .filter(|s| s.index >= start)
+        .collect();
+    if let Some(first) = segs.first() {
+        if first.index > start && (checkpoint.is_some() || start > 0) {
+            return Err(Error::NotFound {
+                path: wal.join(format!("{start:08}")),
+                what: "missing WAL segment after the checkpoint",
+            });
+        }
+    }
+    let n = segs.len();
+    for (i, s) in segs.into_iter().enumerate() {
+        r.replay_segment(s, Log::Wal, i + 1 == n)?;
+    }
+    let wbl = dir.join("wbl");
+    if wbl.is_dir() {
+        let segs = wlog::segments(&wbl)?;
+        let n = segs.len();
+        for (i, s) in segs.into_iter().enumerate() {
+            r.replay_segment(s, Log::Wbl, i + 1 == n)?;
+        }
+    }
+    Ok(Replayed {
+        files: r.files,
+        series: r.series,
+        tombstones: r.tombstones,
+        stats: r.stats,
+        warnings: r.warnings,
+    })
+}
+
+/// Why the m-mapped chunks could not all be used.
+enum MmapProblem {
+    Corrupt(u32, Error),
+    OutOfSequence { series_ref: u64, chunk_ref: u64 },
+}
+
+impl Replay {
+    /// Collects the m-mapped chunks (Prometheus's `loadMmappedChunks`, and what it keeps
+    /// after `removeCorruptedMmappedChunks`).
+    fn load_mmapped_chunks(&mut self) {
+        match self.collect_mmapped() {
+            Ok(()) => {}
+            Err(MmapProblem::Corrupt(seq, error)) => {
+                let dropped: Vec<_> = self
+                    .files
+                    .paths()
+                    .skip_while(|p| !p.ends_with(format!("{seq:06}")))
+                    .map(Path::to_path_buf)
+                    .collect();
+                self.warnings
+                    .push(HeadWarning::CorruptHeadChunks { error, dropped });
+                self.files.keep_before(seq);
+                if self.collect_mmapped().is_err() {
+                    self.drop_all_mmapped();
+                }
+            }
+            Err(MmapProblem::OutOfSequence {
+                series_ref,
+                chunk_ref,
+            }) => {
+                self.warnings.push(HeadWarning::OutOfSequenceHeadChunk {
+                    series_ref,
+                    chunk_ref,
+                    dropped: self.files.paths().map(Path::to_path_buf).collect(),
+                });
+                self.drop_all_mmapped();
+            }
+        }
+    }
+
+    fn drop_all_mmapped(&mut self) {
+        self.files.clear();
+        self.mmapped.clear();
+        self.ooo_mmapped.clear();
+        self.last_mmap_ref = 0;
+    }
+
+    fn collect_mmapped(&mut self) -> std::result::Result<(), MmapProblem> {
+        self.mmapped.clear();
+        self.ooo_mmapped.clear();
+        let min_valid = self.min_valid;
+        let (mut last, mut second_last) = (0u64, 0u64);
+        let mut problem = None;
+        let (mm, ooo) = (&mut self.mmapped, &mut self.ooo_mmapped);
+        let walked = self.files.for_each(|c| {
+            second_last = last;
+            last = c.chunk_ref;
+            if problem.is_some() {
+                return;
+            }
+            if c.ooo {
+                ooo.entry(c.series_ref).or_default().push(c);
+                return;
+            }
+            if c.max_time < min_valid {
+                return;
+            }
+            let list = mm.entry(c.series_ref).or_default();
+            if list.last().is_some_and(|p| p.max_time >= c.min_time) {
+                problem = Some(MmapProblem::OutOfSequence {
+                    series_ref: c.series_ref,
+                    chunk_ref: c.chunk_ref,
+                });
+                return;
+            }
+            list.push(c);
+        });
+        self.last_mmap_ref = last;
+        if let Some(p) = problem {
+            self.last_mmap_ref = second_last;
+            return Err(p);
+        }
+        walked.map_err(|c| MmapProblem::Corrupt(c.seq, c.error))
+    }
+
+    fn replay_segment(&mut self, file: wlog::SegmentFile, log: Log, last: bool) -> Result<()> {
+        let seg = Segment::open(file, self.mode)?;
+        let path = seg.file.path.clone();
+        match log {
+            Log::Wbl => self.stats.wbl_segments += 1,
+            _ => self.stats.wal_segments += 1,
+        }
+        let mut reader = seg.records();
+        loop {
+            let rec = match reader.next_record() {
+                Ok(Some(rec)) => rec,
+                Ok(None) => break,
+                Err(e) => return Err(Error::format(&path, e)),
+            };
+            self.stats.records += 1;
+            let at = rec.offset;
+            let wrap = |e| Error::Record {
+                path: path.clone(),
+                offset: at,
+                source: e,
+            };
+            let typ = match RecordType::of(rec.data) {
+                Ok(t) => t,
+                Err(e) if matches!(e.kind, crate::error::FormatErrorKind::UnknownRecordType(_)) => {
+                    // Prometheus's replay skips record types it does not know.
+                    self.stats.unknown_records += 1;
+                    continue;
+                }
+                Err(e) => return Err(wrap(e)),
+            };
+            if log == Log::Wbl {
+                match typ {
+                    RecordType::Samples => {
+                        let mut samples = std::mem::take(&mut self.samples);
+                        samples.clear();
+                        record::samples_into(rec.data, &mut samples).map_err(wrap)?;
+                        self.ooo_samples(&samples);
+                        self.samples = samples;
+                    }
+                    RecordType::MmapMarkers => {
+                        let markers = record::mmap_markers(rec.data).map_err(wrap)?;
+                        self.mmap_markers(&markers);
+                    }
+                    _ => {}
+                }
+                continue;
+            }
+            match typ {
+                RecordType::Series => {
+                    for s in record::series(rec.data).map_err(wrap)? {
+                        self.series_record(s.series_ref, &s.labels);
+                    }
+                }
+                RecordType::Samples => {
+                    let mut samples = std::mem::take(&mut self.samples);
+                    samples.clear();
+                    record::samples_into(rec.data, &mut samples).map_err(wrap)?;
+                    for s in &samples {
+                        self.float_sample(s);
+                    }
+                    self.samples = samples;
+                }
+                RecordType::Tombstones => {
+                    for s in record::tombstones(rec.data).map_err(wrap)? {
+                        if s.interval.max < self.min_valid {
+                            continue;
+                        }
+                        match self.by_ref.get(&s.series_ref) {
+                            Some(&i) => self.tombstones.push((i, s.interval)),
+                            None => self.stats.unknown_refs += 1,
+                        }
+                    }
+                }
+                RecordType::Exemplars => {
+                    self.stats.exemplars += record::exemplars(rec.data).map_err(wrap)?.len() as u64;
+                }
+                RecordType::Metadata => {
+                    record::metadata(rec.data).map_err(wrap)?;
+                }
+                RecordType::MmapMarkers => {}
+                RecordType::HistogramSamples | RecordType::CustomBucketsHistogramSamples => {
+                    let mut hs = std::mem::take(&mut self.histograms);
+                    hs.clear();
+                    record::histograms_into(rec.data, &mut hs).map_err(wrap)?;
+                    for h in &hs {
+                        self.histogram_sample::<crate::chunkenc::HistogramAppender, u64>(h);
+                    }
+                    self.histograms = hs;
+                }
+                RecordType::FloatHistogramSamples
+                | RecordType::CustomBucketsFloatHistogramSamples => {
+                    let mut hs = std::mem::take(&mut self.float_histograms);
+                    hs.clear();
+                    record::histograms_into(rec.data, &mut hs).map_err(wrap)?;
+                    for h in &hs {
+                        self.histogram_sample::<crate::chunkenc::FloatHistogramAppender, f64>(h);
+                    }
+                    self.float_histograms = hs;
+                }
+            }
+        }
+        if let Some(torn) = reader.torn() {
+            // A live log's last segment may end inside a record the server is still
+            // writing; anywhere else that is corruption.
+            if !last || log == Log::Checkpoint {
+                return Err(Error::format(
+                    &path,
+                    crate::error::FormatError::new(
+                        crate::error::Section::WalFragment,
+                        torn.offset,
+                        crate::error::FormatErrorKind::Invalid(
+                            "record is torn, and this is not the last segment",
+                        ),
+                    ),
+                ));
+            }
+            self.warnings.push(HeadWarning::TornRecord {
+                path,
+                offset: torn.offset,
+                bytes: torn.bytes,
+            });
+        }
+        Ok(())
+    }
+
+    fn series_record(&mut self, wal_ref: u64, labels: &[Label<'_>]) {
+        let labels = if labels
+            .windows(2)
+            .all(|w| matches!(w, [a, b] if a.name <= b.name))
+        {
+            Labels::from(labels)
+        } else {
+            let mut sorted = labels.to_vec();
+            sorted.sort_by(|a, b| a.name.cmp(b.name));
+            Labels::from(&sorted[..])
+        };
+        let idx = match self.by_labels.get(&labels) {
+            Some(&i) => {
+                if let Some(first) = self.series.get(i).map(|s| s.wal_ref) {
+                    if first != wal_ref {
+                        self.multi_ref.insert(wal_ref, first);
+                    }
+                }
+                i
+            }
+            None => {
+                let i = self.series.len();
+                self.series.push(ReplaySeries {
+                    labels: labels.clone(),
+                    wal_ref,
+                    disk: Vec::new(),
+                    mem: MemSeries::new(),
+                    ooo_disk: Vec::new(),
+                    ooo_done: Vec::new(),
+                    ooo_open: None,
+                });
+                self.by_labels.insert(labels, i);
+                self.by_ref.insert(wal_ref, i);
+                i
+            }
+        };
+        // resetSeriesWithMMappedChunks: the chunks of this reference replace whatever the
+        // series held; the open chunk is dropped.
+        let disk = self.mmapped.get(&wal_ref).cloned().unwrap_or_default();
+        let ooo = self.ooo_mmapped.get(&wal_ref).cloned().unwrap_or_default();
+        if let Some(s) = self.series.get_mut(idx) {
+            let mut mem = MemSeries::new();
+            if let Some(last) = disk.last() {
+                mem.floor = last.max_time;
+            }
+            s.mem = mem;
+            s.disk = disk;
+            s.ooo_disk = ooo;
+            s.ooo_done.clear();
+            s.ooo_open = None;
+        }
+    }
+
+    fn lookup(&self, wal_ref: u64) -> Option<usize> {
+        let r = self.multi_ref.get(&wal_ref).copied().unwrap_or(wal_ref);
+        self.by_ref.get(&r).copied()
+    }
+
+    fn float_sample(&mut self, s: &RefSample) {
+        if s.t < self.min_valid {
+            self.stats.dropped_samples += 1;
+            return;
+        }
+        let Some(i) = self.lookup(s.series_ref) else {
+            self.stats.unknown_refs += 1;
+            return;
+        };
+        let Some(series) = self.series.get_mut(i) else {
+            return;
+        };
+        if s.t <= series.mem.floor && series.mem.floor != i64::MIN {
+            self.stats.dropped_samples += 1;
+            return;
+        }
+        match series
+            .mem
+            .append_float(&self.policy, Flavor::Prometheus2, s.t, s.v)
+        {
+            Ok(true) => self.stats.wal_samples += 1,
+            _ => self.stats.dropped_samples += 1,
+        }
+    }
+
+    fn histogram_sample<K, C>(&mut self, h: &RefHistogram<C>)
+    where
+        K: HistogramKind<Count = C>,
+        C: RecordCount,
+    {
+        if h.t < self.min_valid {
+            self.stats.dropped_samples += 1;
+            return;
+        }
+        let Some(i) = self.lookup(h.series_ref) else {
+            self.stats.unknown_refs += 1;
+            return;
+        };
+        let Some(series) = self.series.get_mut(i) else {
+            return;
+        };
+        if h.t <= series.mem.floor && series.mem.floor != i64::MIN {
+            self.stats.dropped_samples += 1;
+            return;
+        }
+        let hist: &Histogram<C> = &h.h;
+        match series
+            .mem
+            .append_histogram::<K>(&self.policy, Flavor::Prometheus2, h.t, hist)
+        {
+            Ok(true) => self.stats.wal_samples += 1,
+            _ => self.stats.dropped_samples += 1,
+        }
+    }
+
+    fn ooo_samples(&mut self, samples: &[RefSample]) {
+        for s in samples {
+            let Some(i) = self.lookup(s.series_ref) else {
+                self.stats.unknown_refs += 1;
+                continue;
+            };
+            let Some(series) = self.series.get_mut(i) else {
+                continue;
+            };
+            // memSeries.insert: a full (or missing) open chunk is cut first.
+            if series.ooo_open.as_ref().is_none_or(|c| c.len() == OOO_CAP) {
+                if let Some(full) = series.ooo_open.take() {
+                    series.ooo_done.push(full);
+                }
+                series.ooo_open = Some(Vec::with_capacity(OOO_CAP));
+            }
+            if let Some(open) = series.ooo_open.as_mut() {
+                match open.binary_search_by_key(&s.t, |&(t, _)| t) {
+                    Ok(_) => self.stats.dropped_samples += 1,
+                    Err(pos) => {
+                        open.insert(pos, (s.t, s.v));
+                        self.stats.wbl_samples += 1;
+                    }
+                }
+            }
+        }
+    }
+
+    fn mmap_markers(&mut self, markers: &[record::RefMmapMarker]) {
+        for m in markers {
+            // A marker for a chunk past the last one loaded: that chunk is not on disk.
+            if m.chunk_ref > self.last_mmap_ref {
+                continue;
+            }
+            match self.lookup(m.series_ref) {
+                Some(i) => {
+                    if let Some(s) = self.series.get_mut(i) {
+                        s.ooo_open = None;
+                    }
+                }
+                None => self.stats.unknown_refs += 1,
+            }
+        }
+    }
+}
