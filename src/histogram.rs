@@ -641,12 +641,16 @@ const EXPONENTIAL_BOUNDS: [f64; 256] = [
 ];
 
 /// `serialize_with` helpers: non-finite floats as Prometheus's HTTP API spells them.
+/// Serializes a float as tsblock's JSON does: a number, or `"stale"`, `"NaN"`,
+/// `"+Inf"`, `"-Inf"`.
+pub(crate) use json::float as json_float;
+
 mod json {
     use super::Count;
     use serde::{Serialize, Serializer};
 
     /// A float as a JSON number, or `"stale"` (the stale marker), `"NaN"`, `"+Inf"`, `"-Inf"`.
-    pub(super) fn float<S: Serializer>(v: &f64, s: S) -> Result<S::Ok, S::Error> {
+    pub(crate) fn float<S: Serializer>(v: &f64, s: S) -> Result<S::Ok, S::Error> {
         let v = *v;
         if v.is_finite() {
             s.serialize_f64(v)

@@ -4,6 +4,8 @@
 //! tsblock's own. Like it, this sits on top of the query layer and nothing below depends
 //! on it.
 //!
-//! - [`json`]: series as JSON lines (`tsblock dump --format json`).
+//! - [`json`]: series as JSON lines (`tsblock dump --format json`);
+//! - [`wal`]: the records of a write-ahead log as text or JSON lines (`tsblock wal`).
 
 pub mod json;
+pub mod wal;

@@ -8,6 +8,7 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 use tsblock::compat::{self, promtool};
 use tsblock::export::json::{ExportError, JsonExporter};
+use tsblock::export::wal::{print_log, PrintError, WalFormat};
 use tsblock::query::{Matcher, SampleRef, Selector, SelectorError};
 use tsblock::text::push_quoted;
 use tsblock::{Db, DbOptions, Querier, ReadMode};
@@ -85,6 +86,15 @@ enum DumpFormat {
     Json,
 }
 
+/// How `wal` prints records.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+enum WalOutput {
+    /// A line per record (segment, offset, type, storage), an indented line per item.
+    Text,
+    /// One JSON object per record, its items decoded.
+    Json,
+}
+
 #[derive(Debug, Subcommand)]
 enum Command {
     /// List the blocks of a data directory (as `promtool tsdb list`).
@@ -133,6 +143,21 @@ enum Command {
         #[command(flatten)]
         format: ListFormat,
         /// A data directory or one block directory.
+        path: PathBuf,
+    },
+    /// Print the records of a write-ahead log: a wal/ or wbl/ directory, a checkpoint, a
+    /// chunk snapshot or one segment file.
+    ///
+    /// Each record with its segment, offset, type, compression and sizes, then what it
+    /// holds (series and labels, samples, tombstones, exemplars, metadata, histograms,
+    /// m-map markers). A record that does not decode is reported and skipped; damage to a
+    /// segment's framing ends that segment. Problems go to stderr; the exit code is 1 if
+    /// there were any. Reads only: nothing is repaired.
+    Wal {
+        /// Output format.
+        #[arg(long, value_enum, default_value_t = WalOutput::Text)]
+        format: WalOutput,
+        /// The log directory or segment file.
         path: PathBuf,
     },
     /// Print the values of one label among the (matching) series, sorted.
@@ -205,6 +230,8 @@ impl Write for Out {
 enum Failure {
     Tsdb(tsblock::Error),
     Io(io::Error),
+    /// Problems already printed.
+    Reported,
 }
 
 impl From<tsblock::Error> for Failure {
@@ -419,6 +446,7 @@ fn run(cli: Cli, out: &mut Out) -> Result<(), Failure> {
             let names = union_of(&matching, |m| db.label_names(m))?;
             print_list(out, &names, &format)?;
         }
+        Command::Wal { format, path } => wal(out, &path, format, mode.mode)?,
         Command::LabelValues {
             name,
             matching,
@@ -434,6 +462,32 @@ fn run(cli: Cli, out: &mut Out) -> Result<(), Failure> {
     Ok(())
 }
 
+fn wal(
+    out: &mut Out,
+    path: &std::path::Path,
+    format: WalOutput,
+    mode: ReadMode,
+) -> Result<(), Failure> {
+    let format = match format {
+        WalOutput::Text => WalFormat::Text,
+        WalOutput::Json => WalFormat::Json,
+    };
+    let report = match print_log(out, path, format, mode) {
+        Ok(r) => r,
+        Err(PrintError::Read(e)) => return Err(Failure::Tsdb(e)),
+        Err(PrintError::Write(e)) => return Err(Failure::Io(e)),
+    };
+    out.flush()?;
+    for p in &report.problems {
+        eprintln!("tsblock: {p}");
+    }
+    if report.problems.is_empty() {
+        Ok(())
+    } else {
+        Err(Failure::Reported)
+    }
+}
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let mut out = Out::new();
@@ -444,6 +498,7 @@ fn main() -> ExitCode {
             eprintln!("tsblock: writing output: {e}");
             ExitCode::FAILURE
         }
+        Err(Failure::Reported) => ExitCode::FAILURE,
         Err(Failure::Tsdb(e)) => {
             // Print what was decoded before the error, then the error.
             let _ = out.flush();
