@@ -305,7 +305,7 @@ fn send(url: &str, sent: &Path) -> Result<(), String> {
                 }
             }
         }
-        let body = proto::snappy_block(&proto::write_request(&items));
+        let body = proto::snappy_block(&proto::write_request(&items))?;
         bytes += body.len();
         requests += 1;
         let r = http::request("POST", url, "/api/v1/write", &headers, &body)?;
