@@ -146,11 +146,12 @@ pub fn is_stale(v: f64) -> bool {
     v.to_bits() == STALE_NAN
 }
 
-/// splitmix64, seeded from the case name.
-struct Rng(u64);
+/// splitmix64, seeded from the case name (also used by `feed`).
+pub struct Rng(u64);
 
 impl Rng {
-    fn new(seed: &str) -> Rng {
+    /// A generator seeded with the FNV-1a hash of `seed`.
+    pub fn new(seed: &str) -> Rng {
         // FNV-1a of the seed string.
         let mut h: u64 = 0xcbf2_9ce4_8422_2325;
         for b in seed.bytes() {
@@ -160,7 +161,8 @@ impl Rng {
         Rng(h)
     }
 
-    fn next(&mut self) -> u64 {
+    /// The next 64 random bits.
+    pub fn next(&mut self) -> u64 {
         self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
         let mut z = self.0;
         z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
@@ -169,7 +171,7 @@ impl Rng {
     }
 
     /// Uniform in `0..n`.
-    fn below(&mut self, n: u64) -> u64 {
+    pub fn below(&mut self, n: u64) -> u64 {
         self.next() % n
     }
 

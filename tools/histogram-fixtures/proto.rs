@@ -1,5 +1,6 @@
 //! A minimal protobuf encoder for `prompb.WriteRequest` (Prometheus 2.42's
-//! `prompb/remote.proto` and `prompb/types.proto`) and a literal-only snappy block encoder.
+//! `prompb/remote.proto` and `prompb/types.proto`), and the snappy block compression of a
+//! request body (the `snap` crate; Go's `snappy.Decode` reads that format).
 //!
 //! Field numbers used:
 //!
@@ -175,25 +176,12 @@ pub fn write_request(items: &[(&Series, &Sample)]) -> Vec<u8> {
     b
 }
 
-/// Snappy block format (what Go's `snappy.Decode` reads) using only literal elements:
-/// uvarint(uncompressed length), then literals of at most 65536 bytes.
-pub fn snappy_block(data: &[u8]) -> Vec<u8> {
-    let mut out = Vec::with_capacity(data.len() + data.len() / 65536 * 3 + 8);
-    put_uvarint(&mut out, data.len() as u64);
-    for chunk in data.chunks(65536) {
-        let n = chunk.len() - 1;
-        if n < 60 {
-            out.push((n as u8) << 2);
-        } else if n < 256 {
-            out.push(60 << 2);
-            out.push(n as u8);
-        } else {
-            out.push(61 << 2);
-            out.extend_from_slice(&(n as u16).to_le_bytes());
-        }
-        out.extend_from_slice(chunk);
-    }
-    out
+/// Snappy *block* format (not the framing format): what Go's `snappy.Decode` in the
+/// remote-write handler reads.
+pub fn snappy_block(data: &[u8]) -> Result<Vec<u8>, String> {
+    snap::raw::Encoder::new()
+        .compress_vec(data)
+        .map_err(|e| format!("snappy: {e}"))
 }
 
 #[cfg(test)]
@@ -213,14 +201,15 @@ mod tests {
     }
 
     #[test]
-    fn snappy_literals() {
-        assert_eq!(snappy_block(b"abc"), [3, 2 << 2, b'a', b'b', b'c']);
-        let long = vec![7u8; 100];
-        let s = snappy_block(&long);
-        assert_eq!(&s[..3], &[100, 60 << 2, 99]);
-        let big = vec![1u8; 70000];
-        let s = snappy_block(&big);
-        // uvarint(70000) = 3 bytes, then a 65536-byte literal and a 4464-byte one.
-        assert_eq!(s.len(), 3 + 3 + 65536 + 3 + 4464);
+    fn snappy_round_trip() {
+        let mut data = b"abc".to_vec();
+        data.extend(std::iter::repeat_n(7u8, 100));
+        data.extend((0..70_000u32).map(|i| (i % 251) as u8));
+        let packed = snappy_block(&data).unwrap();
+        // Block format: uvarint(uncompressed length) first; repeats compress.
+        assert_eq!(&packed[..3], &[0xd7, 0xa3, 0x04]);
+        assert!(packed.len() < data.len());
+        let unpacked = snap::raw::Decoder::new().decompress_vec(&packed).unwrap();
+        assert_eq!(unpacked, data);
     }
 }

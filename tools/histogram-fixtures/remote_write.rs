@@ -3,9 +3,11 @@
 //! It sends a fixed, deterministic set of native histograms (and a few float series) to a
 //! Prometheus 2.42 server through the remote-write API, records what it sent and what the
 //! server's query API answers, and inspects the blocks the server wrote. See
-//! `tools/histogram-fixtures/README.md`.
+//! `tools/histogram-fixtures/README.md`. Its `feed` subcommand is the live remote-write
+//! source of `tools/head-fixtures/make.sh` (see `tools/head-fixtures/README.md`).
 
 mod data;
+mod feed;
 mod http;
 mod inspect;
 mod proto;
@@ -60,6 +62,23 @@ enum Command {
         #[arg(long)]
         out: PathBuf,
     },
+    /// Send a deterministic set of float and native-histogram series to URL/api/v1/write
+    /// once a second, at wall-clock timestamps, until STOP_FILE exists (see feed.rs).
+    Feed {
+        url: String,
+        /// Stop before the next tick once this file exists.
+        #[arg(long)]
+        stop_file: PathBuf,
+        /// Stop after this many ticks (seconds) at the latest.
+        #[arg(long, default_value_t = 600)]
+        max_secs: u64,
+        /// Also send the series `fixture_head_ooo`, with an out-of-order sample every tick.
+        #[arg(long)]
+        ooo: bool,
+        /// Leave out the two native-histogram series.
+        #[arg(long)]
+        no_histograms: bool,
+    },
     /// List the blocks of a data directory: series, chunk encodings, histogram chunk headers
     /// and layouts. With --check, fail unless every case the fixture is meant to cover is there.
     Inspect {
@@ -80,6 +99,13 @@ fn main() -> ExitCode {
         Command::Send { url, sent } => send(&url, &sent),
         Command::WaitCompacted { url, timeout_secs } => wait_compacted(&url, timeout_secs),
         Command::Query { url, out } => query(&url, &out),
+        Command::Feed {
+            url,
+            stop_file,
+            max_secs,
+            ooo,
+            no_histograms,
+        } => feed::run(&url, &stop_file, max_secs, ooo, !no_histograms),
         Command::Inspect { dir, check, quiet } => inspect::run(&dir, check, quiet),
     };
     match r {
@@ -305,7 +331,7 @@ fn send(url: &str, sent: &Path) -> Result<(), String> {
                 }
             }
         }
-        let body = proto::snappy_block(&proto::write_request(&items));
+        let body = proto::snappy_block(&proto::write_request(&items))?;
         bytes += body.len();
         requests += 1;
         let r = http::request("POST", url, "/api/v1/write", &headers, &body)?;
