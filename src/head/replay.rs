@@ -87,7 +87,10 @@ struct Replay {
     ooo_mmapped: HashMap<u64, Vec<MmappedChunk>>,
     last_mmap_ref: u64,
     series: Vec<ReplaySeries>,
-    by_ref: HashMap<u64, usize>,
+    /// The series' append state, apart from the rest: a scrape touches every series, so
+    /// the state it touches is kept small and together.
+    hot: Vec<MemSeries>,
+    by_ref: RefMap,
     by_labels: HashMap<Labels, usize>,
     multi_ref: HashMap<u64, u64>,
     tombstones: Vec<(usize, Interval)>,
@@ -115,7 +118,8 @@ pub(crate) fn replay(
         ooo_mmapped: HashMap::new(),
         last_mmap_ref: 0,
         series: Vec::new(),
-        by_ref: HashMap::new(),
+        hot: Vec::new(),
+        by_ref: RefMap::default(),
         by_labels: HashMap::new(),
         multi_ref: HashMap::new(),
         tombstones: Vec::new(),
@@ -161,9 +165,13 @@ pub(crate) fn replay(
             r.replay_segment(s, Log::Wbl, i + 1 == n)?;
         }
     }
+    let mut series = r.series;
+    for (s, mem) in series.iter_mut().zip(r.hot) {
+        s.mem = mem;
+    }
     Ok(Replayed {
         files: r.files,
-        series: r.series,
+        series,
         tombstones: r.tombstones,
         stats: r.stats,
         warnings: r.warnings,
@@ -322,8 +330,8 @@ impl Replay {
                         if s.interval.max < self.min_valid {
                             continue;
                         }
-                        match self.by_ref.get(&s.series_ref) {
-                            Some(&i) => self.tombstones.push((i, s.interval)),
+                        match self.by_ref.get(s.series_ref) {
+                            Some(i) => self.tombstones.push((i, s.interval)),
                             None => self.stats.unknown_refs += 1,
                         }
                     }
@@ -411,6 +419,7 @@ impl Replay {
                     ooo_done: Vec::new(),
                     ooo_open: None,
                 });
+                self.hot.push(MemSeries::new());
                 self.by_labels.insert(labels, i);
                 self.by_ref.insert(wal_ref, i);
                 i
@@ -420,12 +429,12 @@ impl Replay {
         // series held; the open chunk is dropped.
         let disk = self.mmapped.get(&wal_ref).cloned().unwrap_or_default();
         let ooo = self.ooo_mmapped.get(&wal_ref).cloned().unwrap_or_default();
-        if let Some(s) = self.series.get_mut(idx) {
+        if let (Some(s), Some(hot)) = (self.series.get_mut(idx), self.hot.get_mut(idx)) {
             let mut mem = MemSeries::new();
             if let Some(last) = disk.last() {
                 mem.floor = last.max_time;
             }
-            s.mem = mem;
+            *hot = mem;
             s.disk = disk;
             s.ooo_disk = ooo;
             s.ooo_done.clear();
@@ -433,9 +442,14 @@ impl Replay {
         }
     }
 
+    #[inline]
     fn lookup(&self, wal_ref: u64) -> Option<usize> {
-        let r = self.multi_ref.get(&wal_ref).copied().unwrap_or(wal_ref);
-        self.by_ref.get(&r).copied()
+        let r = if self.multi_ref.is_empty() {
+            wal_ref
+        } else {
+            self.multi_ref.get(&wal_ref).copied().unwrap_or(wal_ref)
+        };
+        self.by_ref.get(r)
     }
 
     fn float_sample(&mut self, s: &RefSample) {
@@ -447,17 +461,14 @@ impl Replay {
             self.stats.unknown_refs += 1;
             return;
         };
-        let Some(series) = self.series.get_mut(i) else {
+        let Some(mem) = self.hot.get_mut(i) else {
             return;
         };
-        if s.t <= series.mem.floor && series.mem.floor != i64::MIN {
+        if s.t <= mem.floor && mem.floor != i64::MIN {
             self.stats.dropped_samples += 1;
             return;
         }
-        match series
-            .mem
-            .append_float(&self.policy, Flavor::Prometheus2, s.t, s.v)
-        {
+        match mem.append_float(&self.policy, Flavor::Prometheus2, s.t, s.v) {
             Ok(true) => self.stats.wal_samples += 1,
             _ => self.stats.dropped_samples += 1,
         }
@@ -476,18 +487,15 @@ impl Replay {
             self.stats.unknown_refs += 1;
             return;
         };
-        let Some(series) = self.series.get_mut(i) else {
+        let Some(mem) = self.hot.get_mut(i) else {
             return;
         };
-        if h.t <= series.mem.floor && series.mem.floor != i64::MIN {
+        if h.t <= mem.floor && mem.floor != i64::MIN {
             self.stats.dropped_samples += 1;
             return;
         }
         let hist: &Histogram<C> = &h.h;
-        match series
-            .mem
-            .append_histogram::<K>(&self.policy, Flavor::Prometheus2, h.t, hist)
-        {
+        match mem.append_histogram::<K>(&self.policy, Flavor::Prometheus2, h.t, hist) {
             Ok(true) => self.stats.wal_samples += 1,
             _ => self.stats.dropped_samples += 1,
         }
@@ -535,6 +543,47 @@ impl Replay {
                 }
                 None => self.stats.unknown_refs += 1,
             }
+        }
+    }
+}
+
+/// WAL series references to series: a vector for the dense references Prometheus hands
+/// out (1, 2, 3…), a map for the rest. The vector grows only with the series records
+/// read, so a hostile reference cannot size it.
+#[derive(Debug, Default)]
+struct RefMap {
+    dense: Vec<u32>,
+    sparse: HashMap<u64, usize>,
+    inserted: u64,
+}
+
+impl RefMap {
+    const NONE: u32 = u32::MAX;
+
+    fn insert(&mut self, r: u64, i: usize) {
+        self.inserted += 1;
+        // At most four slots per reference inserted (plus a start): bounded by the data.
+        let limit = self.inserted.saturating_mul(4).saturating_add(1 << 16);
+        match (usize::try_from(r), u32::try_from(i)) {
+            (Ok(ri), Ok(iv)) if r < limit && iv != Self::NONE => {
+                if ri >= self.dense.len() {
+                    self.dense.resize(ri + 1, Self::NONE);
+                }
+                if let Some(slot) = self.dense.get_mut(ri) {
+                    *slot = iv;
+                }
+            }
+            _ => {
+                self.sparse.insert(r, i);
+            }
+        }
+    }
+
+    #[inline]
+    fn get(&self, r: u64) -> Option<usize> {
+        match usize::try_from(r).ok().and_then(|ri| self.dense.get(ri)) {
+            Some(&v) if v != Self::NONE => Some(v as usize),
+            _ => self.sparse.get(&r).copied(),
         }
     }
 }

@@ -25,8 +25,10 @@ pub(crate) struct DoneChunk {
 #[derive(Debug)]
 pub(crate) enum HeadApp {
     Xor(XorAppender),
-    Histogram(HistogramAppender),
-    FloatHistogram(FloatHistogramAppender),
+    // Boxed: a float series (the common case) then carries a small state, which matters
+    // when a head replay touches thousands of series per scrape.
+    Histogram(Box<HistogramAppender>),
+    FloatHistogram(Box<FloatHistogramAppender>),
 }
 
 impl HeadApp {
@@ -70,8 +72,8 @@ impl HeadChunk {
         let num_samples = self.app.num_samples();
         let (encoding, data) = match self.app {
             HeadApp::Xor(a) => (Encoding::Xor, a.finish()),
-            HeadApp::Histogram(a) => (Encoding::Histogram, a.finish()),
-            HeadApp::FloatHistogram(a) => (Encoding::FloatHistogram, a.finish()),
+            HeadApp::Histogram(a) => (Encoding::Histogram, (*a).finish()),
+            HeadApp::FloatHistogram(a) => (Encoding::FloatHistogram, (*a).finish()),
         };
         DoneChunk {
             encoding,
@@ -87,8 +89,8 @@ impl HeadChunk {
 #[derive(Debug)]
 pub(crate) enum LastSample {
     Float(u64),
-    Histogram(IntHistogram),
-    FloatHistogram(FloatHistogram),
+    Histogram(Box<IntHistogram>),
+    FloatHistogram(Box<FloatHistogram>),
 }
 
 /// One series being built: its finished chunks, its open chunk and the head's state.
@@ -289,24 +291,24 @@ macro_rules! histogram_kind {
 
             fn of(app: &HeadApp) -> Option<&Self> {
                 match app {
-                    HeadApp::$variant(a) => Some(a),
+                    HeadApp::$variant(a) => Some(&**a),
                     _ => None,
                 }
             }
 
             fn of_mut(app: &mut HeadApp) -> Option<&mut Self> {
                 match app {
-                    HeadApp::$variant(a) => Some(a),
+                    HeadApp::$variant(a) => Some(&mut **a),
                     _ => None,
                 }
             }
 
             fn wrap(self) -> HeadApp {
-                HeadApp::$variant(self)
+                HeadApp::$variant(Box::new(self))
             }
 
             fn last(h: &Histogram<$count>) -> LastSample {
-                LastSample::$variant(h.clone())
+                LastSample::$variant(Box::new(h.clone()))
             }
 
             fn is_last(last: &LastSample, h: &Histogram<$count>) -> bool {
