@@ -49,6 +49,35 @@ pub struct MmappedChunk {
     pub ooo: bool,
 }
 
+/// Appends one chunk in the head chunk file format to `out` (which starts with
+/// [`file_header`]): the mirror of [`HeadChunkFiles::for_each`], for tests and tools.
+pub fn push_chunk(
+    out: &mut Vec<u8>,
+    series_ref: u64,
+    min_time: i64,
+    max_time: i64,
+    encoding: Encoding,
+    ooo: bool,
+    data: &[u8],
+) {
+    let start = out.len();
+    out.extend_from_slice(&series_ref.to_be_bytes());
+    out.extend_from_slice(&min_time.to_be_bytes());
+    out.extend_from_slice(&max_time.to_be_bytes());
+    out.push(encoding.byte() | if ooo { OOO_BIT } else { 0 });
+    crate::bytes::put_uvarint(out, data.len() as u64);
+    out.extend_from_slice(data);
+    let crc = crate::bytes::crc32c(out.get(start..).unwrap_or_default());
+    out.extend_from_slice(&crc.to_be_bytes());
+}
+
+/// The 8-byte header of a head chunk file.
+pub fn file_header() -> Vec<u8> {
+    let mut out = HEAD_CHUNKS_MAGIC.to_be_bytes().to_vec();
+    out.extend_from_slice(&[1, 0, 0, 0]);
+    out
+}
+
 /// One mapped head chunk file.
 #[derive(Debug)]
 struct File {

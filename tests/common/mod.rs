@@ -3,6 +3,7 @@
 
 pub mod api;
 pub mod memhead;
+pub mod walgen;
 
 use std::path::{Path, PathBuf};
 
