@@ -1,5 +1,6 @@
 //! `tsblock-write`: write Prometheus TSDB blocks from OpenMetrics text (as `promtool tsdb
-//! create-blocks-from openmetrics` does) or from a JSON fixture spec.
+//! create-blocks-from openmetrics` does) or from a JSON fixture spec, or a generated WAL
+//! (a head to read, for benchmarks).
 //!
 //! Blocks are first written into a staging directory inside OUTDIR (created if missing)
 //! and moved into place only when everything succeeded, so malformed input adds no block
@@ -8,6 +9,7 @@
 mod backfill;
 mod openmetrics;
 mod spec;
+mod wal;
 
 use std::io::{self, Write};
 use std::path::{Path, PathBuf};
@@ -80,6 +82,30 @@ enum Command {
         /// Do not print the block written.
         #[arg(short, long)]
         quiet: bool,
+    },
+    /// A data directory whose head is a generated WAL (no blocks): series records, then
+    /// a snappy-compressed samples record per target and scrape, in 128 MiB segments.
+    Wal {
+        /// Directory to create the `wal/` in (must not have one).
+        outdir: PathBuf,
+        /// Series in all.
+        #[arg(long, default_value_t = 10_000)]
+        series: usize,
+        /// Series per scrape target (one samples record per target and scrape).
+        #[arg(long, default_value_t = 500)]
+        per_target: usize,
+        /// Scrapes of every target.
+        #[arg(long, default_value_t = 240)]
+        scrapes: usize,
+        /// Scrape interval.
+        #[arg(long, default_value = "15s", value_parser = parse_duration)]
+        interval: i64,
+        /// Time of the first scrape, ms.
+        #[arg(long, default_value_t = 1_700_000_000_000)]
+        start: i64,
+        /// Seed of the values.
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
     },
 }
 
@@ -216,6 +242,29 @@ fn print_blocks(outdir: &Path, blocks: &[BlockMeta]) -> Result<(), Failure> {
 
 fn run(cli: Cli) -> Result<(), Failure> {
     match cli.command {
+        Command::Wal {
+            outdir,
+            series,
+            per_target,
+            scrapes,
+            interval,
+            start,
+            seed,
+        } => {
+            let shape = wal::WalShape {
+                series,
+                per_target,
+                scrapes,
+                interval,
+                start,
+                seed,
+            };
+            let (samples, segments) = wal::write(&outdir, shape)?;
+            println!(
+                "{}: {samples} samples of {series} series in {segments} WAL segment(s)",
+                outdir.display()
+            );
+        }
         Command::Openmetrics {
             input,
             outdir,
