@@ -7,6 +7,7 @@ mod histogram;
 mod histogram_append;
 mod varbit;
 mod xor;
+mod xor_append;
 
 use std::fmt;
 

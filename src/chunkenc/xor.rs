@@ -4,9 +4,10 @@
 //! value bits; sample 1 is `uvarint(t1 - t0)` and an XOR-coded value; later samples carry a
 //! delta-of-delta timestamp in one of four buckets and an XOR-coded value.
 
-use super::bstream::{BitReader, BitWriter, EndOfStream};
-use super::Flavor;
+use super::bstream::{BitReader, EndOfStream};
 use crate::error::{FormatError, FormatErrorKind, Section};
+
+pub use super::xor_append::XorAppender;
 
 /// Iterator over the `(timestamp, value)` samples of an XOR chunk's data.
 ///
@@ -290,157 +291,10 @@ impl Iterator for XorIter<'_> {
     }
 }
 
-/// True when `x` fits an `n`-bit delta-of-delta bucket: −(2^(n−1)−1) ≤ x ≤ 2^(n−1).
-#[inline]
-fn bit_range(x: i64, n: u32) -> bool {
-    -((1i64 << (n - 1)) - 1) <= x && x <= 1i64 << (n - 1)
-}
-
-/// Encodes samples into an XOR chunk exactly as Prometheus 3.x does (`xor.go` `Append`).
-#[derive(Debug, Clone)]
-pub struct XorAppender {
-    bw: BitWriter,
-    num: u16,
-    t: i64,
-    t_delta: u64,
-    v: u64,
-    leading: u8,
-    trailing: u8,
-}
-
-impl Default for XorAppender {
-    fn default() -> Self {
-        Self::new()
-    }
-}
-
-impl XorAppender {
-    /// An empty chunk, written as Prometheus 3.x does.
-    pub fn new() -> Self {
-        Self::with_flavor(Flavor::Prometheus3)
-    }
-
-    /// An empty chunk whose bytes follow `flavor`: for [`Flavor::Prometheus2`], an extra
-    /// zero byte after a byte-aligned final write, for byte-identical copies of 2.x blocks.
-    pub fn with_flavor(flavor: Flavor) -> Self {
-        Self::with_writer(BitWriter::with_flavor(flavor, &[0, 0]))
-    }
-
-    fn with_writer(bw: BitWriter) -> Self {
-        XorAppender {
-            bw,
-            num: 0,
-            t: 0,
-            t_delta: 0,
-            v: 0,
-            // 0xff: no window yet.
-            leading: 0xff,
-            trailing: 0,
-        }
-    }
-
-    /// Samples appended so far.
-    pub fn num_samples(&self) -> u16 {
-        self.num
-    }
-
-    /// Appends a sample. Timestamps should increase (Prometheus never writes otherwise),
-    /// but any sequence round-trips. Returns false, appending nothing, when the chunk
-    /// already holds `u16::MAX` samples.
-    pub fn append(&mut self, t: i64, v: f64) -> bool {
-        if self.num == u16::MAX {
-            return false;
-        }
-        let bits = v.to_bits();
-        match self.num {
-            0 => {
-                self.bw.write_varint(t);
-                self.bw.write_bits(bits, 64);
-            }
-            1 => {
-                let d = t.wrapping_sub(self.t) as u64;
-                self.bw.write_uvarint(d);
-                self.write_value(bits);
-                self.t_delta = d;
-            }
-            _ => {
-                let d = t.wrapping_sub(self.t) as u64;
-                let dod = d.wrapping_sub(self.t_delta) as i64;
-                if dod == 0 {
-                    self.bw.write_bit(false);
-                } else if bit_range(dod, 14) {
-                    self.bw.write_bits(0b10, 2);
-                    self.bw.write_bits(dod as u64, 14);
-                } else if bit_range(dod, 17) {
-                    self.bw.write_bits(0b110, 3);
-                    self.bw.write_bits(dod as u64, 17);
-                } else if bit_range(dod, 20) {
-                    self.bw.write_bits(0b1110, 4);
-                    self.bw.write_bits(dod as u64, 20);
-                } else {
-                    self.bw.write_bits(0b1111, 4);
-                    self.bw.write_bits(dod as u64, 64);
-                }
-                self.write_value(bits);
-                self.t_delta = d;
-            }
-        }
-        self.t = t;
-        self.v = bits;
-        self.num += 1;
-        let [hi, lo] = self.num.to_be_bytes();
-        if let [a, b, ..] = self.bw.bytes_mut() {
-            *a = hi;
-            *b = lo;
-        }
-        true
-    }
-
-    fn write_value(&mut self, bits: u64) {
-        let delta = bits ^ self.v;
-        if delta == 0 {
-            self.bw.write_bit(false);
-            return;
-        }
-        self.bw.write_bit(true);
-        let leading = (delta.leading_zeros() as u8).min(31);
-        let trailing = delta.trailing_zeros() as u8;
-        if self.leading != 0xff && leading >= self.leading && trailing >= self.trailing {
-            self.bw.write_bit(false);
-            let sig = 64 - u32::from(self.leading) - u32::from(self.trailing);
-            self.bw.write_bits(delta >> self.trailing, sig);
-            return;
-        }
-        self.leading = leading;
-        self.trailing = trailing;
-        self.bw.write_bit(true);
-        self.bw.write_bits(u64::from(leading), 5);
-        let sig = 64 - u32::from(leading) - u32::from(trailing);
-        // 64 significant bits are written as 0 in the 6-bit field.
-        self.bw.write_bits(u64::from(sig), 6);
-        self.bw.write_bits(delta >> trailing, sig);
-    }
-
-    /// Size of the chunk so far in bytes (3.x layout), as Prometheus checks it against
-    /// its per-chunk byte limit.
-    pub fn len(&self) -> usize {
-        self.bw.bytes().len()
-    }
-
-    /// True before the first append.
-    pub fn is_empty(&self) -> bool {
-        self.num == 0
-    }
-
-    /// The finished chunk bytes.
-    pub fn finish(self) -> Vec<u8> {
-        self.bw.finish()
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::chunkenc::Flavor;
 
     fn decode(data: &[u8]) -> Vec<(i64, u64)> {
         XorIter::new(data)
