@@ -287,3 +287,148 @@ fn messy_heads_dump_like_promtool() {
         );
     }
 }
+
+#[test]
+fn a_snapshot_stands_in_for_the_wal_before_it() {
+    use tsblock::chunkenc::{Encoding, XorAppender};
+    use tsblock::head::snapshot::{encode_series, encode_tombstones, SnapshotChunk};
+    use tsblock::head::{Head, HeadOptions};
+    use tsblock::record::encode::{encode_samples, encode_series as wal_series};
+    use tsblock::record::{RefSample, RefSeries};
+    use tsblock::wlog::{Compression, SegmentWriter};
+    use tsblock::{Label, Querier};
+
+    // The real fixture: the snapshot is used, and gives what the whole WAL gives.
+    let path = testdata().join("heads/snapshot");
+    let with = tsblock::Db::open(&path).expect("open");
+    assert_eq!(
+        with.head().expect("head").stats().snapshot,
+        Some((2, 32768))
+    );
+    let (dumped, _, ok) = tsblock(&["dump"], &path);
+    assert!(ok);
+    let without = Head::open(
+        &path,
+        HeadOptions {
+            use_snapshot: false,
+            min_valid_time: with.blocks().last().map_or(i64::MIN, |b| b.meta().max_time),
+            ..Default::default()
+        },
+    )
+    .expect("open without snapshot");
+    assert_eq!(without.stats().snapshot, None);
+    assert_eq!(
+        without.stats().samples,
+        with.head().unwrap().stats().samples
+    );
+    assert_eq!(
+        as_promtool(&dumped),
+        std::fs::read_to_string(testdata().join("expected/head-snapshot.dump.txt")).unwrap()
+    );
+
+    // A made-up head whose snapshot disagrees with the WAL before it: the values show
+    // which one was read.
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let dir = tmp.path();
+    let labels = [
+        Label {
+            name: b"__name__",
+            value: b"m",
+        },
+        Label {
+            name: b"job",
+            value: b"a",
+        },
+    ];
+    let samples = |from: i64, n: i64, v: f64| -> Vec<RefSample> {
+        (from..from + n)
+            .map(|t| RefSample {
+                series_ref: 1,
+                t: t * 1000,
+                v,
+            })
+            .collect()
+    };
+    let mut seg0 = SegmentWriter::new(Compression::Snappy);
+    seg0.log(&wal_series(&[RefSeries {
+        series_ref: 1,
+        labels: labels.to_vec(),
+    }]));
+    seg0.log(&encode_samples(&samples(0, 5, 1.0)));
+    let offset = seg0.len();
+    let mut seg1 = SegmentWriter::new(Compression::Snappy);
+    seg1.log(&encode_samples(&samples(3, 7, 3.0))); // 3, 4 repeat the snapshot's chunk
+    std::fs::create_dir_all(dir.join("wal")).unwrap();
+    std::fs::write(dir.join("wal/00000000"), seg0.finish()).unwrap();
+    std::fs::write(dir.join("wal/00000001"), seg1.finish()).unwrap();
+    let mut app = XorAppender::new();
+    for t in 0..5 {
+        app.append(t * 1000, 2.0);
+    }
+    let data = app.finish();
+    let chunk = SnapshotChunk {
+        min_time: 0,
+        max_time: 4000,
+        encoding: Encoding::Xor,
+        data: &data,
+    };
+    let mut snap = SegmentWriter::new(Compression::None);
+    snap.log(&encode_series(1, &labels, Some(&chunk)));
+    snap.log(&encode_tombstones(&[(
+        1,
+        tsblock::tombstones::Interval {
+            min: 8000,
+            max: 8000,
+        },
+    )]));
+    let snapdir = dir.join(format!("chunk_snapshot.000000.{offset:010}"));
+    std::fs::create_dir_all(&snapdir).unwrap();
+    std::fs::write(snapdir.join("00000000"), snap.finish()).unwrap();
+
+    let values = |db: &tsblock::Db| -> Vec<(i64, f64)> {
+        let mut out = Vec::new();
+        for s in db.select(&[], i64::MIN, i64::MAX).unwrap() {
+            for x in s.unwrap().samples() {
+                let x = x.unwrap();
+                if let tsblock::query::Value::Float(v) = x.value {
+                    out.push((x.t / 1000, v));
+                }
+            }
+        }
+        out
+    };
+    let db = tsblock::Db::open(dir).expect("open");
+    assert!(db.warnings().is_empty(), "{:?}", db.warnings());
+    assert_eq!(
+        db.head().unwrap().stats().snapshot,
+        Some((0, offset as u64))
+    );
+    let want: Vec<(i64, f64)> = (0..5)
+        .map(|t| (t, 2.0))
+        .chain([(5, 3.0), (6, 3.0), (7, 3.0), (9, 3.0)])
+        .collect();
+    assert_eq!(values(&db), want);
+
+    // A damaged snapshot is left aside with a warning; the whole WAL is replayed.
+    std::fs::write(
+        snapdir.join("00000000"),
+        b"\x01\x00\x05\x00\x00\x00\x00junk",
+    )
+    .unwrap();
+    let db = tsblock::Db::open(dir).expect("open");
+    assert!(
+        matches!(
+            db.warnings(),
+            [tsblock::Warning::Head(
+                tsblock::head::HeadWarning::SnapshotIgnored { .. }
+            )]
+        ),
+        "{:?}",
+        db.warnings()
+    );
+    let want: Vec<(i64, f64)> = (0..5)
+        .map(|t| (t, 1.0))
+        .chain((5..10).map(|t| (t, 3.0)))
+        .collect();
+    assert_eq!(values(&db), want);
+}

@@ -5,7 +5,8 @@
 //! its decoded content: one record per line in JSON, or a header line and an indented
 //! line per item as text. A record that does not decode is printed as an error line and
 //! the next record follows; damage to the framing ends that segment (the next one is
-//! still read). Chunk snapshot records have their own types, printed by number and size.
+//! still read). A chunk snapshot's records have their own types (series with their open
+//! head chunk, tombstones, exemplars), recognised by the directory's name.
 
 use std::io::{self, Write};
 use std::path::Path;
@@ -15,6 +16,7 @@ use serde::Serialize;
 use crate::compat::gofmt::push_float_g;
 use crate::compat::{push_histogram, push_labels, GoCount};
 use crate::error::{Error, FormatError, Report, Result};
+use crate::head::snapshot::{self, SnapshotRecord};
 use crate::histogram::{json_float, Histogram};
 use crate::labels::Label;
 use crate::record::{self, Record, RecordCount, RecordType, RefHistogram};
@@ -152,6 +154,53 @@ fn push_header(out: &mut Vec<u8>, path: &Path, rec: &RawRecord<'_>, name: &str) 
     );
 }
 
+fn snapshot_type(rec: &[u8]) -> String {
+    match rec.first().copied() {
+        Some(snapshot::SERIES) => "snapshot_series".into(),
+        Some(snapshot::TOMBSTONES) => "snapshot_tombstones".into(),
+        Some(snapshot::EXEMPLARS) => "snapshot_exemplars".into(),
+        other => format!("snapshot-type-{}", other.unwrap_or(0)),
+    }
+}
+
+fn text_snapshot(out: &mut Vec<u8>, path: &Path, rec: &RawRecord<'_>) -> Option<FormatError> {
+    push_header(out, path, rec, &snapshot_type(rec.data));
+    match snapshot::decode(rec.data) {
+        Ok(SnapshotRecord::Series {
+            series_ref,
+            labels,
+            chunk,
+        }) => {
+            let _ = write!(out, "  ref={series_ref} ");
+            push_labels(out, &labels);
+            if let Some(c) = chunk {
+                let _ = write!(
+                    out,
+                    " chunk mint={} maxt={} encoding={} bytes={}",
+                    c.min_time,
+                    c.max_time,
+                    c.encoding,
+                    c.data.len()
+                );
+            }
+            out.push(b'\n');
+        }
+        Ok(SnapshotRecord::Tombstones(stones)) => {
+            for (r, iv) in stones {
+                let _ = writeln!(out, "  ref={r} mint={} maxt={}", iv.min, iv.max);
+            }
+        }
+        Ok(SnapshotRecord::Exemplars(b)) => {
+            let _ = writeln!(out, "  {} bytes of exemplars", b.len());
+        }
+        Err(e) => {
+            let _ = writeln!(out, "  error: {e}");
+            return Some(e);
+        }
+    }
+    None
+}
+
 fn text(
     out: &mut Vec<u8>,
     path: &Path,
@@ -159,9 +208,7 @@ fn text(
     snapshot: bool,
 ) -> Option<FormatError> {
     if snapshot {
-        let name = format!("snapshot-type-{}", rec.data.first().copied().unwrap_or(0));
-        push_header(out, path, rec, &name);
-        return None;
+        return text_snapshot(out, path, rec);
     }
     push_header(out, path, rec, &type_name(rec.data));
     let decoded = match record::decode(rec.data) {
@@ -306,7 +353,7 @@ fn json(
         segment: path,
         offset: rec.offset,
         typ: if snapshot {
-            format!("snapshot-type-{}", rec.data.first().copied().unwrap_or(0))
+            snapshot_type(rec.data)
         } else {
             type_name(rec.data)
         },
@@ -317,13 +364,16 @@ fn json(
         error: None,
     };
     let mut problem = None;
-    if !snapshot {
-        match record::decode(rec.data) {
-            Ok(d) => r.items = Some(json_items(d)),
-            Err(e) => {
-                r.error = Some(e.to_string());
-                problem = Some(e);
-            }
+    let items = if snapshot {
+        snapshot::decode(rec.data).map(json_snapshot_items)
+    } else {
+        record::decode(rec.data).map(json_items)
+    };
+    match items {
+        Ok(items) => r.items = Some(items),
+        Err(e) => {
+            r.error = Some(e.to_string());
+            problem = Some(e);
         }
     }
     let _ = serde_json::to_writer(&mut *out, &r);
@@ -364,6 +414,28 @@ fn json_items(d: Record<'_>) -> Vec<serde_json::Value> {
             .collect(),
         Record::Histograms(l) => json_histograms(&l),
         Record::FloatHistograms(l) => json_histograms(&l),
+    }
+}
+
+fn json_snapshot_items(d: SnapshotRecord<'_>) -> Vec<serde_json::Value> {
+    use serde_json::json;
+    match d {
+        SnapshotRecord::Series {
+            series_ref,
+            labels,
+            chunk,
+        } => {
+            let chunk = chunk.map(|c| {
+                json!({"mint": c.min_time, "maxt": c.max_time,
+                    "encoding": c.encoding.to_string(), "bytes": c.data.len()})
+            });
+            vec![json!({"ref": series_ref, "labels": labels_json(&labels), "chunk": chunk})]
+        }
+        SnapshotRecord::Tombstones(stones) => stones
+            .iter()
+            .map(|(r, iv)| json!({"ref": r, "mint": iv.min, "maxt": iv.max}))
+            .collect(),
+        SnapshotRecord::Exemplars(b) => vec![json!({"bytes": b.len()})],
     }
 }
 

@@ -10,12 +10,16 @@
 //!
 //! Nothing in the directory is written, locked or repaired: where Prometheus would repair
 //! (a torn last record, corrupt head chunk files), the head says what it left out in
-//! [`Head::warnings`]. A `chunk_snapshot.*` directory is not needed: the WAL holds the
-//! same samples, and promtool's read-only open ignores it too.
+//! [`Head::warnings`]. The newest `chunk_snapshot.N.M/` ([`snapshot`]) is used when
+//! present, as a Prometheus server with `memory-snapshot-on-shutdown` uses it: its series
+//! and open chunks stand in for the WAL up to segment N, offset M ([`HeadOptions`] can
+//! turn that off; promtool's read-only open ignores snapshots, and a current snapshot
+//! gives the same samples either way).
 
 pub mod files;
 mod index;
 mod replay;
+pub mod snapshot;
 
 use std::collections::HashMap;
 use std::fmt;
@@ -46,6 +50,11 @@ pub struct HeadOptions {
     pub min_valid_time: i64,
     /// The head's chunk range: chunks never cross its multiples (Prometheus: 2h).
     pub chunk_range: i64,
+    /// Start from the newest `chunk_snapshot.N.M/` when there is one, as a Prometheus
+    /// server with `memory-snapshot-on-shutdown` does (then only the WAL after segment N,
+    /// offset M is replayed). promtool's read-only open never does; both give the same
+    /// samples when the snapshot is current.
+    pub use_snapshot: bool,
 }
 
 impl Default for HeadOptions {
@@ -54,6 +63,7 @@ impl Default for HeadOptions {
             mode: ReadMode::Mmap,
             min_valid_time: i64::MIN,
             chunk_range: crate::writer::DEFAULT_BLOCK_DURATION,
+            use_snapshot: true,
         }
     }
 }
@@ -93,6 +103,8 @@ pub struct HeadStats {
     pub wbl_segments: usize,
     /// The checkpoint replayed, if any.
     pub checkpoint: Option<u32>,
+    /// The chunk snapshot used (its WAL segment and offset), if any.
+    pub snapshot: Option<(u32, u64)>,
     /// Newest sample (in order or not), if any.
     pub max_time: Option<i64>,
     /// Oldest sample kept (at least the minimum valid time), if any.
@@ -120,6 +132,14 @@ pub enum HeadWarning {
         error: Error,
         /// The files ignored.
         dropped: Vec<PathBuf>,
+    },
+    /// The chunk snapshot could not be read: Prometheus replays the whole WAL instead,
+    /// and so does this reader.
+    SnapshotIgnored {
+        /// The snapshot directory.
+        path: PathBuf,
+        /// Why.
+        error: Error,
     },
     /// A chunk overlaps the previous chunk of its series: Prometheus deletes every head
     /// chunk file and replays the WAL; they are ignored here.
@@ -150,6 +170,12 @@ impl fmt::Display for HeadWarning {
                 "{}; ignoring {} head chunk file(s) from there on (their samples come from the WAL)",
                 crate::error::Report(error),
                 dropped.len()
+            ),
+            HeadWarning::SnapshotIgnored { path, error } => write!(
+                f,
+                "{}: {}; replaying the whole WAL instead",
+                path.display(),
+                crate::error::Report(error)
             ),
             HeadWarning::OutOfSequenceHeadChunk {
                 series_ref,
@@ -257,7 +283,13 @@ impl Head {
                 what: "no WAL directory",
             });
         }
-        let r = replay::replay(&dir, opts.min_valid_time, opts.chunk_range, opts.mode)?;
+        let r = replay::replay(
+            &dir,
+            opts.min_valid_time,
+            opts.chunk_range,
+            opts.mode,
+            opts.use_snapshot,
+        )?;
         Ok(build(dir, r, opts.min_valid_time))
     }
 

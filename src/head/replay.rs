@@ -24,9 +24,12 @@
 //! because every series' records are applied in log order. This replay is sequential.
 
 use std::collections::HashMap;
+
+use byteorder::{BigEndian, ByteOrder};
 use std::path::Path;
 
 use super::files::{HeadChunkFiles, MmappedChunk};
+use super::snapshot::{self, SnapshotRecord};
 use super::{HeadStats, HeadWarning};
 use crate::error::{Error, Result};
 use crate::histogram::Histogram;
@@ -37,7 +40,7 @@ use crate::source::ReadMode;
 use crate::tombstones::Interval;
 use crate::wlog::{self, Segment};
 use crate::writer::cut::CutPolicy;
-use crate::writer::series::{HistogramKind, MemSeries};
+use crate::writer::series::{DoneChunk, HistogramKind, MemSeries};
 use crate::writer::Flavor;
 
 /// Out-of-order head chunks hold this many samples (`OutOfOrderCapMax` default).
@@ -58,6 +61,8 @@ pub(crate) struct ReplaySeries {
     /// Out-of-order head chunks cut during the replay, and the open one.
     pub(crate) ooo_done: Vec<Vec<(i64, f64)>>,
     pub(crate) ooo_open: Option<Vec<(i64, f64)>>,
+    /// The open head chunk a snapshot kept, until the m-mapped chunks are known.
+    snap_chunk: Option<DoneChunk>,
 }
 
 /// Everything the replay produced.
@@ -102,12 +107,15 @@ struct Replay {
 }
 
 /// Replays the head of the data directory `dir`. `min_valid` is the newest block's max
-/// time (`i64::MIN` without blocks); `chunk_range` the head's chunk range.
+/// time (`i64::MIN` without blocks); `chunk_range` the head's chunk range; with
+/// `use_snapshot`, the newest `chunk_snapshot.N.M/` stands in for the WAL up to segment
+/// N, offset M.
 pub(crate) fn replay(
     dir: &Path,
     min_valid: i64,
     chunk_range: i64,
     mode: ReadMode,
+    use_snapshot: bool,
 ) -> Result<Replayed> {
     let mut r = Replay {
         min_valid,
@@ -129,40 +137,68 @@ pub(crate) fn replay(
         histograms: Vec::new(),
         float_histograms: Vec::new(),
     };
-    r.load_mmapped_chunks();
+    // Prometheus's Head.Init: the snapshot (if enabled), the m-mapped chunks, the last
+    // checkpoint unless the snapshot is newer, then the segments from where both leave off.
+    let mut snap: Option<(u32, u64)> = None;
+    if use_snapshot {
+        if let Some((path, seg, off)) = snapshot::last_snapshot(dir)? {
+            match r.load_snapshot(&path) {
+                Ok(()) => snap = Some((seg, off)),
+                Err(error) => {
+                    r.warnings
+                        .push(HeadWarning::SnapshotIgnored { path, error });
+                    r.reset();
+                }
+            }
+        }
+    }
+    if !r.load_mmapped_chunks(snap.is_some()) {
+        // Corrupt head chunks: Prometheus drops the snapshot and replays the whole WAL.
+        snap = None;
+    }
+    r.stats.snapshot = snap;
     let wal = dir.join("wal");
     let checkpoint = wlog::last_checkpoint(&wal)?;
     let mut start = 0u32;
     if let Some((cp, n)) = &checkpoint {
-        let segs = wlog::segments(cp)?;
-        for s in segs {
-            r.replay_segment(s, Log::Checkpoint, false)?;
+        if snap.is_none_or(|(seg, _)| *n >= seg) {
+            let segs = wlog::segments(cp)?;
+            for s in segs {
+                r.replay_segment(s, Log::Checkpoint, false, 0)?;
+            }
+            r.stats.checkpoint = Some(*n);
+            start = n.saturating_add(1);
         }
-        r.stats.checkpoint = Some(*n);
-        start = n.saturating_add(1);
+    }
+    if let Some((seg, _)) = snap {
+        start = start.max(seg);
     }
     let segs: Vec<_> = wlog::segments(&wal)?
         .into_iter()
         .filter(|s| s.index >= start)
         .collect();
     if let Some(first) = segs.first() {
-        if first.index > start && (checkpoint.is_some() || start > 0) {
+        if first.index > start {
             return Err(Error::NotFound {
                 path: wal.join(format!("{start:08}")),
-                what: "missing WAL segment after the checkpoint",
+                what: "missing WAL segment (replay starts there)",
             });
         }
     }
     let n = segs.len();
     for (i, s) in segs.into_iter().enumerate() {
-        r.replay_segment(s, Log::Wal, i + 1 == n)?;
+        let from = match snap {
+            Some((seg, off)) if seg == s.index => usize::try_from(off).unwrap_or(usize::MAX),
+            _ => 0,
+        };
+        r.replay_segment(s, Log::Wal, i + 1 == n, from)?;
     }
     let wbl = dir.join("wbl");
     if wbl.is_dir() {
         let segs = wlog::segments(&wbl)?;
         let n = segs.len();
         for (i, s) in segs.into_iter().enumerate() {
-            r.replay_segment(s, Log::Wbl, i + 1 == n)?;
+            r.replay_segment(s, Log::Wbl, i + 1 == n, 0)?;
         }
     }
     let mut series = r.series;
@@ -186,11 +222,68 @@ enum MmapProblem {
 
 impl Replay {
     /// Collects the m-mapped chunks (Prometheus's `loadMmappedChunks`, and what it keeps
-    /// after `removeCorruptedMmappedChunks`).
-    fn load_mmapped_chunks(&mut self) {
+    /// after `removeCorruptedMmappedChunks`); those of series the snapshot created are
+    /// attached to them. Returns false if the files were damaged, which discards the
+    /// snapshot's series too.
+    fn load_mmapped_chunks(&mut self, snapshot: bool) -> bool {
         match self.collect_mmapped() {
-            Ok(()) => {}
-            Err(MmapProblem::Corrupt(seq, error)) => {
+            Ok(()) => {
+                if snapshot {
+                    self.attach_snapshot_chunks();
+                }
+                true
+            }
+            Err(problem) => {
+                self.reset();
+                self.handle_mmap_problem(problem);
+                false
+            }
+        }
+    }
+
+    /// Gives the snapshot's series their m-mapped chunks; a head chunk the snapshot kept
+    /// that was m-mapped afterwards is dropped (its samples are in the m-mapped chunk).
+    fn attach_snapshot_chunks(&mut self) {
+        for s in &mut self.series {
+            let r = s.wal_ref;
+            if let Some(list) = self.mmapped.remove(&r) {
+                if let Some(last) = list.last() {
+                    if s.snap_chunk
+                        .as_ref()
+                        .is_some_and(|c| last.max_time >= c.min_time)
+                    {
+                        s.snap_chunk = None;
+                    }
+                }
+                s.disk = list;
+            }
+            if let Some(list) = self.ooo_mmapped.remove(&r) {
+                s.ooo_disk = list;
+            }
+        }
+        for (s, mem) in self.series.iter_mut().zip(self.hot.iter_mut()) {
+            if let Some(last) = s.disk.last() {
+                mem.floor = last.max_time;
+            }
+            if let Some(c) = s.snap_chunk.take() {
+                mem.done.push(c);
+            }
+        }
+    }
+
+    /// Forgets every series (Prometheus's `resetInMemoryState`).
+    fn reset(&mut self) {
+        self.series.clear();
+        self.hot.clear();
+        self.by_ref = RefMap::default();
+        self.by_labels.clear();
+        self.multi_ref.clear();
+        self.tombstones.clear();
+    }
+
+    fn handle_mmap_problem(&mut self, problem: MmapProblem) {
+        match problem {
+            MmapProblem::Corrupt(seq, error) => {
                 let dropped: Vec<_> = self
                     .files
                     .paths()
@@ -204,10 +297,10 @@ impl Replay {
                     self.drop_all_mmapped();
                 }
             }
-            Err(MmapProblem::OutOfSequence {
+            MmapProblem::OutOfSequence {
                 series_ref,
                 chunk_ref,
-            }) => {
+            } => {
                 self.warnings.push(HeadWarning::OutOfSequenceHeadChunk {
                     series_ref,
                     chunk_ref,
@@ -216,6 +309,61 @@ impl Replay {
                 self.drop_all_mmapped();
             }
         }
+    }
+
+    /// Creates the snapshot's series with their open head chunks and tombstones.
+    fn load_snapshot(&mut self, dir: &Path) -> Result<()> {
+        let mut tombs = Vec::new();
+        for file in wlog::segments(dir)? {
+            let seg = Segment::open(file, self.mode)?;
+            let path = seg.file.path.clone();
+            let mut reader = seg.records();
+            while let Some(rec) = reader.next_record().map_err(|e| Error::format(&path, e))? {
+                let at = rec.offset;
+                let decoded = snapshot::decode(rec.data).map_err(|e| Error::Record {
+                    path: path.clone(),
+                    offset: at,
+                    source: e,
+                })?;
+                match decoded {
+                    SnapshotRecord::Series {
+                        series_ref,
+                        labels,
+                        chunk,
+                    } => {
+                        let i = self.series_record(series_ref, &labels);
+                        if let (Some(c), Some(s)) = (chunk, self.series.get_mut(i)) {
+                            let num_samples = c.data.get(..2).map_or(0, BigEndian::read_u16);
+                            s.snap_chunk = Some(DoneChunk {
+                                encoding: c.encoding,
+                                min_time: c.min_time,
+                                max_time: c.max_time,
+                                num_samples,
+                                data: c.data.to_vec(),
+                            });
+                        }
+                    }
+                    SnapshotRecord::Tombstones(t) => tombs.extend(t),
+                    _ => {}
+                }
+            }
+            if let Some(torn) = reader.torn() {
+                return Err(Error::format(
+                    &path,
+                    crate::error::FormatError::new(
+                        crate::error::Section::WalFragment,
+                        torn.offset,
+                        crate::error::FormatErrorKind::Invalid("last record is torn"),
+                    ),
+                ));
+            }
+        }
+        for (r, iv) in tombs {
+            if let Some(i) = self.by_ref.get(r) {
+                self.tombstones.push((i, iv));
+            }
+        }
+        Ok(())
     }
 
     fn drop_all_mmapped(&mut self) {
@@ -263,14 +411,20 @@ impl Replay {
         walked.map_err(|c| MmapProblem::Corrupt(c.seq, c.error))
     }
 
-    fn replay_segment(&mut self, file: wlog::SegmentFile, log: Log, last: bool) -> Result<()> {
+    fn replay_segment(
+        &mut self,
+        file: wlog::SegmentFile,
+        log: Log,
+        last: bool,
+        from: usize,
+    ) -> Result<()> {
         let seg = Segment::open(file, self.mode)?;
         let path = seg.file.path.clone();
         match log {
             Log::Wbl => self.stats.wbl_segments += 1,
             _ => self.stats.wal_segments += 1,
         }
-        let mut reader = seg.records();
+        let mut reader = wlog::RecordReader::with_offset(&seg.data, from);
         loop {
             let rec = match reader.next_record() {
                 Ok(Some(rec)) => rec,
@@ -313,7 +467,7 @@ impl Replay {
             match typ {
                 RecordType::Series => {
                     for s in record::series(rec.data).map_err(wrap)? {
-                        self.series_record(s.series_ref, &s.labels);
+                        let _ = self.series_record(s.series_ref, &s.labels);
                     }
                 }
                 RecordType::Samples => {
@@ -388,7 +542,9 @@ impl Replay {
         Ok(())
     }
 
-    fn series_record(&mut self, wal_ref: u64, labels: &[Label<'_>]) {
+    /// A series record: finds or creates the series and resets it to the m-mapped chunks
+    /// of `wal_ref`. Returns the series' index.
+    fn series_record(&mut self, wal_ref: u64, labels: &[Label<'_>]) -> usize {
         let labels = if labels
             .windows(2)
             .all(|w| matches!(w, [a, b] if a.name <= b.name))
@@ -418,6 +574,7 @@ impl Replay {
                     ooo_disk: Vec::new(),
                     ooo_done: Vec::new(),
                     ooo_open: None,
+                    snap_chunk: None,
                 });
                 self.hot.push(MemSeries::new());
                 self.by_labels.insert(labels, i);
@@ -440,6 +597,7 @@ impl Replay {
             s.ooo_done.clear();
             s.ooo_open = None;
         }
+        idx
     }
 
     #[inline]
