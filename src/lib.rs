@@ -1,4 +1,5 @@
-//! Read Prometheus TSDB blocks straight from memory-mapped files.
+//! Read Prometheus TSDB blocks straight from memory-mapped files, and the head of a live
+//! data directory without writing to it.
 //!
 //! Data flows one way, each layer using only those before it:
 //!
@@ -8,13 +9,16 @@
 //! 2. model types: [`refs`] ([`SeriesRef`], [`ChunkRef`]), [`labels`] (borrowed),
 //!    [`labelset`] (owned), [`histogram`], and [`postings`] (the one shape of a postings
 //!    stream, and its algebra);
-//! 3. codecs ([`chunkenc`]) and sections ([`index`], [`chunks`], [`tombstones`], [`meta`]);
+//! 3. codecs ([`chunkenc`]) and sections ([`index`], [`chunks`], [`tombstones`], [`meta`];
+//!    for the head: [`wlog`] segments and [`record`] payloads);
 //! 4. storage: the traits of [`storage`] (`IndexReader`, `ChunkReader`, `BlockReader`,
-//!    after Prometheus's), implemented by [`Block`]; [`Db`] for a data directory;
+//!    after Prometheus's), implemented by [`Block`] and by the replayed [`head`]
+//!    ([`head::Head`], which builds its chunks with the writer's per-series rules);
+//!    [`Db`] for a data directory, blocks and head;
 //! 5. queries over any `BlockReader`s ([`query`]: matchers, the planner, merges,
 //!    [`Querier`], lending sample iterators);
 //! 6. presentation: [`compat`] (what `promtool` prints, byte for byte, with Go's formatting
-//!    rules) and [`export`] (JSON lines);
+//!    rules) and [`export`] (JSON lines, WAL records);
 //! 7. the `tsblock` CLI (the default `cli` feature; the only user of `clap`).
 //!
 //! ```

@@ -179,6 +179,9 @@ impl Source {
                 // file system) makes a later access to the missing pages raise SIGBUS and the
                 // process dies; data races on rewritten bytes are undefined behaviour. Callers
                 // who cannot trust the directory use `ReadMode::Read` or `ReadMode::Ranged`.
+                // A live head's files: WAL segments are only appended to (past the mapped
+                // length) and deleted; the one head chunk file written in place, the last,
+                // is read rather than mapped (`head::files`).
                 let map = unsafe { memmap2::Mmap::map(&file) }.map_err(|e| Error::io(path, e))?;
                 Ok(Source::Mapped(map))
             }

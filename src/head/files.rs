@@ -140,7 +140,15 @@ impl HeadChunkFiles {
         let mut files = Vec::with_capacity(names.len());
         let last = names.last().map(|(s, _)| *s);
         for (seq, path) in names {
-            let data = Source::open(&path, mode)?;
+            // A running server writes new chunks into the preallocated zeros of its last
+            // file, in place: that one is read, never mapped, so no byte changes under a
+            // reader. Older files are complete and only ever deleted.
+            let file_mode = if Some(seq) == last && mode == ReadMode::Mmap {
+                ReadMode::Read
+            } else {
+                mode
+            };
+            let data = Source::open(&path, file_mode)?;
             let magic = data.get(..4).map(BigEndian::read_u32).unwrap_or(0);
             if Some(seq) == last && seq > 0 && magic == 0 {
                 // Prometheus's repairLastChunkFile: an empty last file is dropped.
