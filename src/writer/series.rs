@@ -70,11 +70,14 @@ impl HeadChunk {
 
     pub(crate) fn done(self) -> DoneChunk {
         let num_samples = self.app.num_samples();
-        let (encoding, data) = match self.app {
+        let (encoding, mut data) = match self.app {
             HeadApp::Xor(a) => (Encoding::Xor, a.finish()),
             HeadApp::Histogram(a) => (Encoding::Histogram, (*a).finish()),
             HeadApp::FloatHistogram(a) => (Encoding::FloatHistogram, (*a).finish()),
         };
+        // Finished chunks are kept until the block (or head) is complete: without the
+        // slack of a growing buffer (up to half of it).
+        data.shrink_to_fit();
         DoneChunk {
             encoding,
             min_time: self.min_time,
