@@ -275,11 +275,18 @@ impl HeadChunkFiles {
                 let body = rest.get(data_start..data_end).unwrap_or_default();
                 let num_samples = body.get(..2).map(BigEndian::read_u16).unwrap_or(0);
                 let encoding = Encoding::from_byte(enc & !OOO_BIT);
-                // Prometheus skips chunks of encodings it does not know.
-                if matches!(
-                    encoding,
-                    Encoding::Xor | Encoding::Histogram | Encoding::FloatHistogram
-                ) {
+                let ooo = enc & OOO_BIT != 0;
+                // Prometheus skips chunks of encodings it does not know (2.42: XOR, the two
+                // histogram encodings, and the out-of-order XOR).
+                let valid = if ooo {
+                    encoding == Encoding::Xor
+                } else {
+                    matches!(
+                        encoding,
+                        Encoding::Xor | Encoding::Histogram | Encoding::FloatHistogram
+                    )
+                };
+                if valid {
                     f(MmappedChunk {
                         series_ref,
                         chunk_ref: (u64::from(file.seq) << 32) | idx as u64,
@@ -287,7 +294,7 @@ impl HeadChunkFiles {
                         max_time,
                         num_samples,
                         encoding,
-                        ooo: enc & OOO_BIT != 0,
+                        ooo,
                     });
                 }
                 idx += data_end + 4;
@@ -324,6 +331,23 @@ impl HeadChunkFiles {
             encoding: Encoding::from_byte(enc & !OOO_BIT),
             data,
         })
+    }
+
+    /// Places an error found while decoding the data of the chunk at `chunk_ref` (its
+    /// offset relative to the data) in its file: section, absolute offset, path.
+    pub fn data_error(&self, chunk_ref: u64, mut e: FormatError) -> Error {
+        let seq = (chunk_ref >> 32) as u32;
+        let offset = chunk_ref & 0xffff_ffff;
+        let Some(file) = self.files.iter().find(|f| f.seq == seq) else {
+            return Error::Decode { source: e };
+        };
+        let header = usize::try_from(offset)
+            .ok()
+            .and_then(|o| file.data.get(o.checked_add(25)?..))
+            .and_then(|rest| decode_uvarint(rest).ok())
+            .map_or(0, |(_, n)| 25 + n as u64);
+        e.offset = e.offset.saturating_add(offset + header);
+        Error::format(&file.path, e)
     }
 
     /// Paths of the files, in order.

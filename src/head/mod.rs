@@ -8,6 +8,19 @@
 //! which queries merge like blocks. Chunks already in `chunks_head/` are read from the
 //! mapping; samples only in the WAL are encoded into chunks in memory.
 //!
+//! Where tsblock deliberately differs from a 2.42 head, on input Prometheus 2.42 does not
+//! write or cannot read:
+//! - record types 9 and 10 (custom-bucket histograms, Prometheus 3.2+) are replayed, and
+//!   11–13 (3.11+) refused with an error naming them; 2.42 skips all of them;
+//! - a histogram no chunk can hold (a schema outside −4..=8 and −53) is left out with a
+//!   warning; 2.42 stored what its remote write let through;
+//! - a series record's labels are sorted (2.42 keeps them as written, so the same labels
+//!   in another order made another series);
+//! - a series reference announced again with other labels keeps both series (2.42's
+//!   garbage collection deletes by reference and loses both);
+//! - a chunk that does not decode is an error naming its file and offset (promtool 2.42
+//!   stops printing the series silently).
+//!
 //! Nothing in the directory is written, locked or repaired: where Prometheus would repair
 //! (a torn last record, corrupt head chunk files), the head says what it left out in
 //! [`Head::warnings`]. The newest `chunk_snapshot.N.M/` ([`snapshot`]) is used when
@@ -89,6 +102,9 @@ pub struct HeadStats {
     /// Samples dropped as the head drops them: before the minimum valid time, already in
     /// an m-mapped chunk, duplicate or out of order.
     pub dropped_samples: u64,
+    /// Histogram samples whose layout no chunk can hold (a schema outside −4..=8 and −53,
+    /// spans that do not match the buckets): left out, with a warning.
+    pub invalid_histograms: u64,
     /// Samples, tombstones and markers for series no series record announced.
     pub unknown_refs: u64,
     /// Records of a type Prometheus does not know (skipped, as it skips them).
@@ -133,6 +149,12 @@ pub enum HeadWarning {
         /// The files ignored.
         dropped: Vec<PathBuf>,
     },
+    /// Histogram samples were left out because no chunk can hold them (Prometheus 2.42
+    /// stored some of them, e.g. schemas above 8, which later versions refuse).
+    InvalidHistograms {
+        /// How many.
+        count: u64,
+    },
     /// The chunk snapshot could not be read: Prometheus replays the whole WAL instead,
     /// and so does this reader.
     SnapshotIgnored {
@@ -170,6 +192,11 @@ impl fmt::Display for HeadWarning {
                 "{}; ignoring {} head chunk file(s) from there on (their samples come from the WAL)",
                 crate::error::Report(error),
                 dropped.len()
+            ),
+            HeadWarning::InvalidHistograms { count } => write!(
+                f,
+                "{count} histogram sample(s) with a layout chunks cannot hold (schema outside \
+                 -4..8, or spans that do not match the buckets) left out"
             ),
             HeadWarning::SnapshotIgnored { path, error } => write!(
                 f,
@@ -233,6 +260,15 @@ impl ChunkReader for HeadChunks {
         }
         self.files.chunk(r)
     }
+
+    fn chunk_data_error(&self, meta: &ChunkMeta, e: crate::error::FormatError) -> Error {
+        let r = meta.chunk_ref.0;
+        if r & MEM_BIT != 0 {
+            // A chunk this reader encoded itself.
+            return Error::Decode { source: e };
+        }
+        self.files.data_error(r, e)
+    }
 }
 
 /// One part of the head (in order, or out of order) as a [`BlockReader`].
@@ -290,7 +326,7 @@ impl Head {
             opts.mode,
             opts.use_snapshot,
         )?;
-        Ok(build(dir, r, opts.min_valid_time))
+        build(dir, r, opts.min_valid_time)
     }
 
     /// The data directory.
@@ -333,7 +369,7 @@ impl Head {
     }
 }
 
-fn build(dir: PathBuf, r: replay::Replayed, min_valid: i64) -> Head {
+fn build(dir: PathBuf, r: replay::Replayed, min_valid: i64) -> Result<Head> {
     let mut stats = r.stats;
     let mut chunks = HeadChunks {
         files: r.files,
@@ -348,7 +384,7 @@ fn build(dir: PathBuf, r: replay::Replayed, min_valid: i64) -> Head {
     let (mut min_t, mut max_t) = (i64::MAX, i64::MIN);
     for (i, s) in r.series.into_iter().enumerate() {
         let mut metas = Vec::new();
-        for c in &s.disk {
+        for c in s.disk.iter() {
             metas.push(ChunkMeta {
                 min_time: c.min_time,
                 max_time: c.max_time,
@@ -374,7 +410,7 @@ fn build(dir: PathBuf, r: replay::Replayed, min_valid: i64) -> Head {
             max_t = max_t.max(m.max_time);
         }
         stats.chunks += metas.len();
-        let ooo_metas = ooo_chunks(&mut chunks, &s.ooo_disk, s.ooo_done, s.ooo_open, &mut stats);
+        let ooo_metas = ooo_chunks(&mut chunks, &s.ooo_disk, s.ooo_done, s.ooo_open, &mut stats)?;
         for m in &ooo_metas {
             min_t = min_t.min(m.min_time);
             max_t = max_t.max(m.max_time);
@@ -390,12 +426,13 @@ fn build(dir: PathBuf, r: replay::Replayed, min_valid: i64) -> Head {
             ));
         }
         if !ooo_metas.is_empty() {
+            // Prometheus's out-of-order head has no tombstones (`OOORangeHead.Tombstones`).
             ooo.push((
                 IndexedSeries {
                     labels: s.labels,
                     chunks: ooo_metas,
                 },
-                tomb,
+                None,
             ));
         }
     }
@@ -444,39 +481,53 @@ fn build(dir: PathBuf, r: replay::Replayed, min_valid: i64) -> Head {
         }
     };
     let ooo = (!ooo.is_empty()).then(|| part(ooo));
-    Head {
+    Ok(Head {
         dir,
         in_order: part(in_order),
         ooo,
         stats,
         warnings: r.warnings,
-    }
+    })
 }
 
-/// The out-of-order samples of a series (m-mapped chunks, then those replayed from the
-/// WBL), in time order with one sample per timestamp, as chunks of at most 120 samples.
+/// The out-of-order samples of a series as Prometheus's out-of-order head serves them: its
+/// chunks (m-mapped ones in the order they were cut, then the open one) sorted by min
+/// time and then that order, merged by Go's `chainSampleIterator` (which also decides
+/// which of two samples with one timestamp is kept); stored as chunks of at most 120.
+/// A m-mapped chunk that does not decode is an error naming its file and offset.
 fn ooo_chunks(
     chunks: &mut HeadChunks,
     disk: &[files::MmappedChunk],
     done: Vec<Vec<(i64, f64)>>,
     open: Option<Vec<(i64, f64)>>,
     stats: &mut HeadStats,
-) -> Vec<ChunkMeta> {
-    let mut samples: Vec<(i64, f64)> = Vec::new();
+) -> Result<Vec<ChunkMeta>> {
+    let mut lists: Vec<Vec<(i64, f64)>> = Vec::new();
     for c in disk {
-        let Ok(chunk) = chunks.files.chunk(c.chunk_ref) else {
-            continue;
-        };
-        if let Ok(it) = XorIter::new(chunk.data) {
-            samples.extend(it.map_while(|s| s.ok()));
-        }
+        let chunk = chunks.files.chunk(c.chunk_ref)?;
+        let it = XorIter::new(chunk.data).map_err(|e| chunks.files.data_error(c.chunk_ref, e))?;
+        let samples = it
+            .collect::<std::result::Result<Vec<_>, _>>()
+            .map_err(|e| chunks.files.data_error(c.chunk_ref, e))?;
+        lists.push(samples);
     }
-    for c in done.into_iter().chain(open) {
-        samples.extend(c);
-    }
-    // Stable: of samples with one timestamp, the first seen stays.
-    samples.sort_by_key(|&(t, _)| t);
-    samples.dedup_by_key(|&mut (t, _)| t);
+    lists.extend(done.into_iter().chain(open).filter(|c| !c.is_empty()));
+    // metaByMinTimeAndMinRef: min time, then the chunk's position (its head chunk id).
+    let mut order: Vec<usize> = (0..lists.len()).collect();
+    order.sort_by_key(|&i| {
+        (
+            lists
+                .get(i)
+                .and_then(|l| l.first())
+                .map_or(i64::MAX, |s| s.0),
+            i,
+        )
+    });
+    let sorted: Vec<&[(i64, f64)]> = order
+        .iter()
+        .filter_map(|&i| lists.get(i).map(Vec::as_slice))
+        .collect();
+    let samples = chain(&sorted);
     stats.ooo_samples += samples.len() as u64;
     let mut metas = Vec::new();
     for part in samples.chunks(120) {
@@ -493,5 +544,82 @@ fn ooo_chunks(
             chunk_ref: chunks.push(Encoding::Xor, app.finish()),
         });
     }
-    metas
+    Ok(metas)
+}
+
+/// Go's `chainSampleIterator` over in-memory sample lists: every timestamp once, the
+/// sample kept being the one Go's heap order reaches first.
+fn chain(lists: &[&[(i64, f64)]]) -> Vec<(i64, f64)> {
+    use crate::goheap::{heap_pop, heap_push};
+    let mut out = Vec::new();
+    let Some(first) = lists.first() else {
+        return out;
+    };
+    // pos[i]: index of list i's current sample + 1 (0 before the first).
+    let mut pos = vec![0usize; lists.len()];
+    let at = |pos: &[usize], i: usize| -> i64 {
+        lists
+            .get(i)
+            .and_then(|l| l.get(pos.get(i).copied().unwrap_or(0).wrapping_sub(1)))
+            .map_or(i64::MAX, |s| s.0)
+    };
+    let advance = |pos: &mut [usize], i: usize| -> bool {
+        let len = lists.get(i).map_or(0, |l| l.len());
+        match pos.get_mut(i) {
+            Some(p) if *p < len => {
+                *p += 1;
+                true
+            }
+            _ => false,
+        }
+    };
+    let _ = first;
+    let mut heap: Vec<usize> = Vec::new();
+    for i in 1..lists.len() {
+        if advance(&mut pos, i) {
+            let p = &pos;
+            heap_push(&mut heap, i, |a, b| at(p, *a) < at(p, *b));
+        }
+    }
+    let mut curr = 0usize;
+    let mut last_t = i64::MIN;
+    loop {
+        let t = loop {
+            if advance(&mut pos, curr) {
+                let t = at(&pos, curr);
+                if t == last_t {
+                    continue;
+                }
+                let Some(&top) = heap.first() else {
+                    break Some(t);
+                };
+                if t < at(&pos, top) {
+                    break Some(t);
+                }
+                let p = &pos;
+                heap_push(&mut heap, curr, |a, b| at(p, *a) < at(p, *b));
+            } else if heap.is_empty() {
+                break None;
+            }
+            let p = &pos;
+            let Some(c) = heap_pop(&mut heap, |a, b| at(p, *a) < at(p, *b)) else {
+                break None;
+            };
+            curr = c;
+            // Go seeks the popped iterator to its own current time: it stays put.
+            let t = at(&pos, curr);
+            if t != last_t {
+                break Some(t);
+            }
+        };
+        let Some(t) = t else {
+            return out;
+        };
+        last_t = t;
+        let v = lists
+            .get(curr)
+            .and_then(|l| l.get(pos.get(curr).copied().unwrap_or(0).wrapping_sub(1)))
+            .map_or(0.0, |s| s.1);
+        out.push((t, v));
+    }
 }

@@ -6,8 +6,8 @@ use super::cut::{CutPolicy, CutState, OpenChunk};
 use super::histogram::same_histogram;
 use super::AppendError;
 use crate::chunkenc::{
-    validate_histogram, AppendOutcome, Encoding, Flavor, FloatHistogramAppender,
-    HistogramAppendError, HistogramAppender, XorAppender,
+    AppendOutcome, Encoding, Flavor, FloatHistogramAppender, HistogramAppendError,
+    HistogramAppender, XorAppender,
 };
 use crate::histogram::{FloatHistogram, Histogram, IntHistogram};
 
@@ -175,7 +175,8 @@ impl MemSeries {
     }
 
     /// Appends a histogram sample as Prometheus's `memSeries.appendHistogram` does; see
-    /// [`append_float`](Self::append_float).
+    /// [`append_float`](Self::append_float). The appender refuses a histogram chunks
+    /// cannot hold (see [`crate::chunkenc::validate_histogram`]).
     pub(crate) fn append_histogram<K: HistogramKind>(
         &mut self,
         policy: &CutPolicy,
@@ -183,7 +184,6 @@ impl MemSeries {
         t: i64,
         h: &Histogram<K::Count>,
     ) -> Result<bool, AppendError> {
-        validate_histogram(h, flavor)?;
         if !self.accepts(t, |last| K::is_last(last, h))? {
             return Ok(false);
         }

@@ -1,12 +1,15 @@
 //! What Prometheus's `Head.Init` loads before the WAL: the chunk snapshot's series, and
 //! the m-mapped chunks of `chunks_head/` (with what it does when they are damaged).
 
+use std::collections::HashMap;
 use std::path::Path;
+use std::sync::Arc;
 
 use byteorder::{BigEndian, ByteOrder};
 
 use super::{RefMap, Replay};
 use crate::error::{Error, Result};
+use crate::head::files::MmappedChunk;
 use crate::head::snapshot::{self, SnapshotRecord};
 use crate::head::HeadWarning;
 use crate::wlog::{self, Segment};
@@ -175,20 +178,22 @@ impl Replay {
         self.mmapped.clear();
         self.ooo_mmapped.clear();
         let min_valid = self.min_valid;
-        let (mut last, mut second_last) = (0u64, 0u64);
+        let mut last = 0u64;
         let mut problem = None;
-        let (mm, ooo) = (&mut self.mmapped, &mut self.ooo_mmapped);
+        let mut mm: HashMap<u64, Vec<MmappedChunk>> = HashMap::new();
+        let mut ooo: HashMap<u64, Vec<MmappedChunk>> = HashMap::new();
         let walked = self.files.for_each(|c| {
-            second_last = last;
-            last = c.chunk_ref;
+            // Prometheus stops at the first problem.
             if problem.is_some() {
                 return;
             }
             if c.ooo {
+                last = c.chunk_ref;
                 ooo.entry(c.series_ref).or_default().push(c);
                 return;
             }
             if c.max_time < min_valid {
+                last = c.chunk_ref;
                 return;
             }
             let list = mm.entry(c.series_ref).or_default();
@@ -199,11 +204,14 @@ impl Replay {
                 });
                 return;
             }
+            last = c.chunk_ref;
             list.push(c);
         });
         self.last_mmap_ref = last;
+        // Shared, not copied: every series record of a reference gets its list.
+        self.mmapped = mm.into_iter().map(|(k, v)| (k, Arc::from(v))).collect();
+        self.ooo_mmapped = ooo.into_iter().map(|(k, v)| (k, Arc::from(v))).collect();
         if let Some(p) = problem {
-            self.last_mmap_ref = second_last;
             return Err(p);
         }
         walked.map_err(|c| MmapProblem::Corrupt(c.seq, c.error))

@@ -26,6 +26,7 @@
 mod before_wal;
 
 use std::collections::HashMap;
+use std::sync::Arc;
 
 use std::path::Path;
 
@@ -54,11 +55,11 @@ pub(crate) struct ReplaySeries {
     /// The WAL reference the series was created with.
     wal_ref: u64,
     /// In-order m-mapped chunks.
-    pub(crate) disk: Vec<MmappedChunk>,
+    pub(crate) disk: Arc<[MmappedChunk]>,
     /// Chunks built from the WAL (finished and open).
     pub(crate) mem: MemSeries,
     /// Out-of-order m-mapped chunks.
-    pub(crate) ooo_disk: Vec<MmappedChunk>,
+    pub(crate) ooo_disk: Arc<[MmappedChunk]>,
     /// Out-of-order head chunks cut during the replay, and the open one.
     pub(crate) ooo_done: Vec<Vec<(i64, f64)>>,
     pub(crate) ooo_open: Option<Vec<(i64, f64)>>,
@@ -89,8 +90,8 @@ struct Replay {
     policy: CutPolicy,
     mode: ReadMode,
     files: HeadChunkFiles,
-    mmapped: HashMap<u64, Vec<MmappedChunk>>,
-    ooo_mmapped: HashMap<u64, Vec<MmappedChunk>>,
+    mmapped: HashMap<u64, Arc<[MmappedChunk]>>,
+    ooo_mmapped: HashMap<u64, Arc<[MmappedChunk]>>,
     last_mmap_ref: u64,
     series: Vec<ReplaySeries>,
     /// The series' append state, apart from the rest: a scrape touches every series, so
@@ -202,6 +203,11 @@ pub(crate) fn replay(
             r.replay_segment(s, Log::Wbl, i + 1 == n, 0)?;
         }
     }
+    if r.stats.invalid_histograms > 0 {
+        r.warnings.push(HeadWarning::InvalidHistograms {
+            count: r.stats.invalid_histograms,
+        });
+    }
     let mut series = r.series;
     for (s, mem) in series.iter_mut().zip(r.hot) {
         s.mem = mem;
@@ -243,6 +249,11 @@ impl Replay {
                 offset: at,
                 source: e,
             };
+            if rec.data.is_empty() {
+                // Prometheus's record decoder calls an empty record unknown, and skips it.
+                self.stats.unknown_records += 1;
+                continue;
+            }
             let typ = match RecordType::of(rec.data) {
                 Ok(t) => t,
                 Err(e) if matches!(e.kind, crate::error::FormatErrorKind::UnknownRecordType(_)) => {
@@ -374,9 +385,9 @@ impl Replay {
                 self.series.push(ReplaySeries {
                     labels: labels.clone(),
                     wal_ref,
-                    disk: Vec::new(),
+                    disk: Arc::from([]),
                     mem: MemSeries::new(),
-                    ooo_disk: Vec::new(),
+                    ooo_disk: Arc::from([]),
                     ooo_done: Vec::new(),
                     ooo_open: None,
                     snap_chunk: None,
@@ -389,8 +400,16 @@ impl Replay {
         };
         // resetSeriesWithMMappedChunks: the chunks of this reference replace whatever the
         // series held; the open chunk is dropped.
-        let disk = self.mmapped.get(&wal_ref).cloned().unwrap_or_default();
-        let ooo = self.ooo_mmapped.get(&wal_ref).cloned().unwrap_or_default();
+        let disk = self
+            .mmapped
+            .get(&wal_ref)
+            .cloned()
+            .unwrap_or_else(|| Arc::from([]));
+        let ooo = self
+            .ooo_mmapped
+            .get(&wal_ref)
+            .cloned()
+            .unwrap_or_else(|| Arc::from([]));
         if let (Some(s), Some(hot)) = (self.series.get_mut(idx), self.hot.get_mut(idx)) {
             let mut mem = MemSeries::new();
             if let Some(last) = disk.last() {
@@ -458,8 +477,18 @@ impl Replay {
             return;
         }
         let hist: &Histogram<C> = &h.h;
-        match mem.append_histogram::<K>(&self.policy, Flavor::Prometheus2, h.t, hist) {
+        // Custom-bucket histograms exist from Prometheus 3.2 on, and only its chunk layout
+        // holds their bounds.
+        let flavor = if hist.schema == crate::histogram::CUSTOM_BUCKETS_SCHEMA {
+            Flavor::Prometheus3
+        } else {
+            Flavor::Prometheus2
+        };
+        match mem.append_histogram::<K>(&self.policy, flavor, h.t, hist) {
             Ok(true) => self.stats.wal_samples += 1,
+            Err(crate::writer::AppendError::InvalidHistogram(_)) => {
+                self.stats.invalid_histograms += 1
+            }
             _ => self.stats.dropped_samples += 1,
         }
     }
