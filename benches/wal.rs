@@ -4,102 +4,36 @@
 //! The WAL is what a server scraping 40 targets of 500 series every 15 s for 3 h writes:
 //! 20,000 series records, then a snappy-compressed samples record per target and scrape
 //! (14.4 M samples, about 125 MB in 128 MiB segments). Counters grow by integer steps,
-//! gauges wander, timestamps carry ±25 ms of jitter (the same shape `tsblock-write wal`
-//! writes, for `benches/compare-promtool-head.sh`).
+//! gauges wander, timestamps carry ±25 ms of jitter: `tools/src/walshape.rs`, the
+//! generator `tsblock-write wal` uses for `benches/compare-promtool-head.sh`.
 
 use std::path::Path;
 
 use criterion::{black_box, criterion_group, criterion_main, Criterion, Throughput};
 use tsblock::head::{Head, HeadOptions};
-use tsblock::labels::Label;
-use tsblock::record::encode::{encode_samples, encode_series};
-use tsblock::record::{self, RefSample, RefSeries};
-use tsblock::wlog::{Compression, RecordReader, SegmentWriter};
+use tsblock::record;
+use tsblock::wlog::RecordReader;
 
-const SERIES: usize = 20_000;
-const PER_TARGET: usize = 500;
-const SCRAPES: usize = 720;
-const SEGMENT: usize = 128 << 20;
-
-fn next(state: &mut u64) -> u64 {
-    *state = state.wrapping_add(0x9E37_79B9_7F4A_7C15);
-    let mut z = *state;
-    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-    z ^ (z >> 31)
-}
+#[path = "../tools/src/walshape.rs"]
+#[allow(dead_code)]
+mod walshape;
 
 /// The segments and the number of samples.
 fn generate() -> (Vec<Vec<u8>>, u64) {
-    let mut segs = Vec::new();
-    let mut seg = SegmentWriter::new(Compression::Snappy);
-    let mut log = |seg: &mut SegmentWriter, rec: &[u8]| {
-        if seg.len() + rec.len() > SEGMENT {
-            segs.push(std::mem::replace(seg, SegmentWriter::new(Compression::Snappy)).finish());
-        }
-        seg.log(rec);
+    let shape = walshape::WalShape {
+        series: 20_000,
+        per_target: 500,
+        scrapes: 720,
+        interval: 15_000,
+        start: 1_700_000_000_000,
+        seed: 1,
     };
-    let targets = SERIES / PER_TARGET;
-    for t in 0..targets {
-        let owned: Vec<[String; 4]> = (0..PER_TARGET)
-            .map(|i| {
-                [
-                    format!("node_metric_{}", i % 97),
-                    format!("host-{t:05}:9100"),
-                    "node".to_string(),
-                    i.to_string(),
-                ]
-            })
-            .collect();
-        let series: Vec<RefSeries> = owned
-            .iter()
-            .enumerate()
-            .map(|(i, v)| RefSeries {
-                series_ref: (t * PER_TARGET + i) as u64 + 1,
-                labels: ["__name__", "instance", "job", "series"]
-                    .iter()
-                    .zip(v)
-                    .map(|(n, v)| Label {
-                        name: n.as_bytes(),
-                        value: v.as_bytes(),
-                    })
-                    .collect(),
-            })
-            .collect();
-        log(&mut seg, &encode_series(&series));
-    }
-    let mut rng = 1u64;
-    let mut values: Vec<f64> = (0..SERIES)
-        .map(|_| (next(&mut rng) % 1000) as f64)
-        .collect();
-    let mut batch = Vec::with_capacity(PER_TARGET);
-    let mut n = 0u64;
-    for s in 0..SCRAPES {
-        for t in 0..targets {
-            let ts = 1_700_000_000_000 + s as i64 * 15_000 + (next(&mut rng) % 51) as i64 - 25;
-            batch.clear();
-            for (i, v) in values
-                .iter_mut()
-                .enumerate()
-                .skip(t * PER_TARGET)
-                .take(PER_TARGET)
-            {
-                match i % 10 {
-                    0..=4 => *v += (next(&mut rng) % 20) as f64,
-                    5..=8 => *v += ((next(&mut rng) % 2001) as f64 - 1000.0) / 1000.0,
-                    _ => {}
-                }
-                batch.push(RefSample {
-                    series_ref: i as u64 + 1,
-                    t: ts,
-                    v: *v,
-                });
-            }
-            n += batch.len() as u64;
-            log(&mut seg, &encode_samples(&batch));
-        }
-    }
-    segs.push(seg.finish());
+    let mut segs = Vec::new();
+    let n = walshape::generate(shape, |s| {
+        segs.push(s);
+        Ok::<(), std::convert::Infallible>(())
+    })
+    .unwrap_or_else(|e| match e {});
     (segs, n)
 }
 

@@ -44,18 +44,9 @@ fn check_against(name: &str, args: &[&str], expected: &str, want: Vec<u8>) {
         if got != want {
             let got = String::from_utf8_lossy(&got);
             let want = String::from_utf8_lossy(&want);
-            let line = got
-                .lines()
-                .zip(want.lines())
-                .position(|(a, b)| a != b)
-                .unwrap_or(got.lines().count().min(want.lines().count()));
             panic!(
-                "tsblock {all:?} {name} differs from {expected} at line {}:\n got: {:?}\nwant: {:?}\n({} vs {} lines)",
-                line + 1,
-                got.lines().nth(line),
-                want.lines().nth(line),
-                got.lines().count(),
-                want.lines().count()
+                "tsblock {all:?} {name} differs from {expected} {}",
+                common::first_difference(&got, &want)
             );
         }
     }

@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 mod common;
-use common::{copy_dir, cut_as_promtool_2_42, testdata, walgen};
+use common::{copy_dir, cut_as_promtool_2_42, first_difference, testdata, walgen};
 
 fn heads() -> Vec<(String, PathBuf)> {
     let mut v: Vec<(String, PathBuf)> = std::fs::read_dir(testdata().join("heads"))
@@ -34,22 +34,6 @@ fn tsblock(args: &[&str], path: &Path) -> (Vec<u8>, String, bool) {
         out.stdout,
         String::from_utf8_lossy(&out.stderr).into_owned(),
         out.status.success(),
-    )
-}
-
-fn first_difference(got: &str, want: &str) -> String {
-    let line = got
-        .lines()
-        .zip(want.lines())
-        .position(|(a, b)| a != b)
-        .unwrap_or(got.lines().count().min(want.lines().count()));
-    format!(
-        "at line {}:\n got: {:?}\nwant: {:?}\n({} vs {} lines)",
-        line + 1,
-        got.lines().nth(line),
-        want.lines().nth(line),
-        got.lines().count(),
-        want.lines().count()
     )
 }
 

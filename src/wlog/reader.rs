@@ -129,6 +129,16 @@ impl<'a> RecordReader<'a> {
         self.torn
     }
 
+    /// Ends the segment at a record that starts at `from` and is cut off by the end.
+    fn tear<T>(&mut self, from: usize) -> Option<T> {
+        self.torn = Some(Torn {
+            offset: from as u64,
+            bytes: self.data.len().saturating_sub(from) as u64,
+        });
+        self.pos = self.data.len();
+        None
+    }
+
     /// The next record, `None` at the end of the segment. A segment that ends inside a
     /// record (a fragment header, a fragment or a record cut short) also ends with
     /// `None` and reports it in [`torn`](Self::torn); any other damage is an error.
@@ -142,14 +152,11 @@ impl<'a> RecordReader<'a> {
         loop {
             let at = self.pos;
             let Some(&typ) = self.data.get(at) else {
-                // End of the segment.
-                if let Some(rs) = record_start {
-                    self.torn = Some(Torn {
-                        offset: rs as u64,
-                        bytes: (self.data.len() - rs) as u64,
-                    });
-                }
-                return Ok(None);
+                // End of the segment: inside a record, or between two.
+                return Ok(match record_start {
+                    Some(rs) => self.tear(rs),
+                    None => None,
+                });
             };
             let kind = match typ & 0x07 {
                 0 => Fragment::PageTerm,
@@ -182,13 +189,7 @@ impl<'a> RecordReader<'a> {
             };
             let Some(hdr) = self.data.get(at..at + FRAGMENT_HEADER_SIZE) else {
                 // A header cut off by the end of the segment.
-                let rs = record_start.unwrap_or(at);
-                self.torn = Some(Torn {
-                    offset: rs as u64,
-                    bytes: (self.data.len() - rs) as u64,
-                });
-                self.pos = self.data.len();
-                return Ok(None);
+                return Ok(self.tear(record_start.unwrap_or(at)));
             };
             let len = usize::from(BigEndian::read_u16(hdr.get(1..3).unwrap_or_default()));
             let crc = BigEndian::read_u32(hdr.get(3..7).unwrap_or_default());
@@ -197,13 +198,7 @@ impl<'a> RecordReader<'a> {
             }
             let body = at + FRAGMENT_HEADER_SIZE;
             let Some(payload) = self.data.get(body..body + len) else {
-                let rs = record_start.unwrap_or(at);
-                self.torn = Some(Torn {
-                    offset: rs as u64,
-                    bytes: (self.data.len() - rs) as u64,
-                });
-                self.pos = self.data.len();
-                return Ok(None);
+                return Ok(self.tear(record_start.unwrap_or(at)));
             };
             // Sequence: full | first middle* last.
             match (kind, nfrags) {

@@ -140,3 +140,21 @@ pub fn cut_as_promtool_2_42(dump: &str) -> (String, usize) {
     }
     (cut, histograms)
 }
+
+/// Where two outputs first differ, for assertion messages: the line number, both lines
+/// and both line counts.
+pub fn first_difference(got: &str, want: &str) -> String {
+    let line = got
+        .lines()
+        .zip(want.lines())
+        .position(|(a, b)| a != b)
+        .unwrap_or(got.lines().count().min(want.lines().count()));
+    format!(
+        "at line {}:\n got: {:?}\nwant: {:?}\n({} vs {} lines)",
+        line + 1,
+        got.lines().nth(line),
+        want.lines().nth(line),
+        got.lines().count(),
+        want.lines().count()
+    )
+}

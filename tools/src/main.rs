@@ -10,6 +10,7 @@ mod backfill;
 mod openmetrics;
 mod spec;
 mod wal;
+mod walshape;
 
 use std::io::{self, Write};
 use std::path::{Path, PathBuf};
@@ -251,7 +252,7 @@ fn run(cli: Cli) -> Result<(), Failure> {
             start,
             seed,
         } => {
-            let shape = wal::WalShape {
+            let shape = walshape::WalShape {
                 series,
                 per_target,
                 scrapes,
