@@ -416,3 +416,37 @@ fn a_snapshot_stands_in_for_the_wal_before_it() {
         .collect();
     assert_eq!(values(&db), want);
 }
+
+#[test]
+#[ignore = "needs promtool 2.42 (`apt-get install -y prometheus`); run by .ci/run"]
+fn fixtures_select_like_promtool() {
+    // The head's postings, through the same planner as blocks: promtool on a scratch copy.
+    let selectors = [
+        r#"{job="head-fixtures"}"#,
+        r#"{__name__=~"fixture_head_float.*",case!="deleted"}"#,
+        "up",
+        r#"{instance=~"s.*"}"#,
+        r#"{__name__!~"go_.*|scrape_.*", job=~".+"}"#,
+    ];
+    for (name, path) in heads() {
+        for sel in selectors {
+            let tmp = tempfile::tempdir().expect("tempdir");
+            copy_dir(&path, tmp.path());
+            let out = Command::new("promtool")
+                .args(["tsdb", "dump", &format!("--match={sel}")])
+                .arg(tmp.path())
+                .output()
+                .expect("promtool (apt-get install -y prometheus)");
+            assert!(out.status.success(), "{name} {sel}");
+            let want = String::from_utf8(out.stdout).expect("utf-8");
+            let (got, stderr, ok) = tsblock(&["dump", "--match", sel], &path);
+            assert!(ok, "{name} {sel}: {stderr}");
+            let got = as_promtool(&got);
+            assert!(
+                got == want,
+                "{name} {sel}: {}",
+                first_difference(&got, &want)
+            );
+        }
+    }
+}
