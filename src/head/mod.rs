@@ -3,10 +3,11 @@
 //! Prometheus keeps them in `wal/` (records, [`crate::wlog`] and [`crate::record`]), its
 //! last `checkpoint.N/`, `chunks_head/` (chunks already cut, [`files`]) and `wbl/`
 //! (out-of-order samples). [`Head::open`] replays them the way a read-only Prometheus
-//! head does ([`replay`]'s docs list the rules) and serves the result through the storage
-//! traits: the in-order head and, when there is out-of-order data, a second reader for it,
-//! which queries merge like blocks. Chunks already in `chunks_head/` are read from the
-//! mapping; samples only in the WAL are encoded into chunks in memory.
+//! head does (the rules are listed in `src/head/replay/mod.rs`) and serves the result
+//! through the storage traits: the in-order head and, when there is out-of-order data, a
+//! second reader for it, which queries merge like blocks. Chunks already in
+//! `chunks_head/` are read from the mapping; samples only in the WAL are encoded into
+//! chunks in memory.
 //!
 //! Where tsblock deliberately differs from a 2.42 head, on input Prometheus 2.42 does not
 //! write or cannot read:
