@@ -5,7 +5,9 @@
 //! produce; nothing below this module (bytes, codecs, sections, storage, model, query)
 //! depends on it, so a program that only reads blocks need not care how Go prints them.
 //!
-//! - [`gofmt`]: Go's `%g`, `time.Duration`, `time.Time`, `units.Base2Bytes`, `text/tabwriter`.
+//! - [`gofloat`]: Go's `%g`, fast ([`gofloat::FloatG`] remembers the last value);
+//! - [`gofmt`]: `time.Duration`, `time.Time`, `units.Base2Bytes`, `text/tabwriter` (and
+//!   `%g` again, re-exported).
 //! - [`promtool`]: `promtool tsdb list`'s table and `promtool tsdb dump`'s lines.
 //! - [`push_labels`], [`push_label_pairs`], [`push_bucket`], [`push_histogram`]: Go's
 //!   `String()` of label sets and native histograms (also the `Display` of
@@ -14,6 +16,7 @@
 //! Go's `strconv.Quote` sits lower, in [`crate::text`], because PromQL selectors print with
 //! it too.
 
+pub mod gofloat;
 pub mod gofmt;
 mod model;
 pub mod promtool;

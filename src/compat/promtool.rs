@@ -65,11 +65,32 @@ pub fn push_dump_prefix(out: &mut Vec<u8>, labels: &[Label<'_>]) {
 /// `%g`, a space, the timestamp, a newline.
 #[inline]
 pub fn push_dump_line(out: &mut Vec<u8>, prefix: &[u8], t: i64, v: f64) {
-    out.extend_from_slice(prefix);
-    gofmt::push_float_g(out, v);
-    out.push(b' ');
-    out.extend_from_slice(itoa::Buffer::new().format(t).as_bytes());
-    out.push(b'\n');
+    DumpLines::new().push(out, prefix, t, v);
+}
+
+/// Writes `tsdb dump` lines, remembering the last value's text: a value that repeats (a
+/// gauge that did not move, a counter between increments) is copied, not formatted.
+#[derive(Debug, Clone, Default)]
+pub struct DumpLines {
+    value: gofmt::FloatG,
+}
+
+impl DumpLines {
+    /// Nothing remembered yet.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// One line: `prefix` (from [`push_dump_prefix`]), `%g` of `v`, a space, `t`, a
+    /// newline.
+    #[inline]
+    pub fn push(&mut self, out: &mut Vec<u8>, prefix: &[u8], t: i64, v: f64) {
+        out.extend_from_slice(prefix);
+        self.value.push(out, v);
+        out.push(b' ');
+        out.extend_from_slice(itoa::Buffer::new().format(t).as_bytes());
+        out.push(b'\n');
+    }
 }
 
 /// Writes one histogram sample's dump line, `{labels} {histogram} timestamp`, as promtool

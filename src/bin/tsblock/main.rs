@@ -300,6 +300,7 @@ fn head_summary(head: &tsblock::head::Head) -> String {
 
 fn dump(out: &mut Out, db: &Db, range: &TimeRange, matching: &Matching) -> Result<(), Failure> {
     let mut prefix = Vec::with_capacity(256);
+    let mut lines = promtool::DumpLines::new();
     let (mut ts, mut vs) = (Vec::new(), Vec::new());
     for series in db.select_any(&matching.sets(), range.min_time, range.max_time)? {
         let series = series?;
@@ -308,7 +309,7 @@ fn dump(out: &mut Out, db: &Db, range: &TimeRange, matching: &Matching) -> Resul
         // Float series of one block: decoded a chunk at a time.
         let batched = series.float_batches(&mut ts, &mut vs, |ts, vs| {
             for (&t, &v) in ts.iter().zip(vs) {
-                promtool::push_dump_line(&mut out.buf, &prefix, t, v);
+                lines.push(&mut out.buf, &prefix, t, v);
             }
             out.maybe_flush().map_err(Failure::Io)
         })?;
@@ -319,7 +320,7 @@ fn dump(out: &mut Out, db: &Db, range: &TimeRange, matching: &Matching) -> Resul
         while let Some(sample) = samples.next_sample() {
             let (t, value) = sample?;
             match value {
-                SampleRef::Float(v) => promtool::push_dump_line(&mut out.buf, &prefix, t, v),
+                SampleRef::Float(v) => lines.push(&mut out.buf, &prefix, t, v),
                 SampleRef::Histogram(h) => {
                     promtool::push_dump_histogram_line(&mut out.buf, &prefix, t, h)
                 }
