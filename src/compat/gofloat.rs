@@ -33,8 +33,62 @@ const POW10: [f64; 23] = [
 
 /// Appends Go's `fmt` `%g` rendering of `v`.
 pub fn push_float_g(out: &mut Vec<u8>, v: f64) {
+    let mut text = Text::new();
+    format(&mut text, v);
+    out.extend_from_slice(text.as_slice());
+}
+
+/// A `%g` text: at most 24 bytes (`-2.2250738585072014e-308`), kept on the stack so
+/// that [`FloatG`] can remember it with one fixed-size copy.
+#[derive(Debug, Clone, Copy)]
+struct Text {
+    buf: [u8; 32],
+    len: usize,
+}
+
+impl Text {
+    fn new() -> Self {
+        Text {
+            buf: [0; 32],
+            len: 0,
+        }
+    }
+
+    #[inline]
+    fn push(&mut self, b: u8) {
+        if let Some(slot) = self.buf.get_mut(self.len) {
+            *slot = b;
+            self.len += 1;
+        }
+    }
+
+    #[inline]
+    fn extend(&mut self, bytes: &[u8]) {
+        let end = self.len + bytes.len();
+        if let Some(dst) = self.buf.get_mut(self.len..end) {
+            dst.copy_from_slice(bytes);
+            self.len = end;
+        }
+    }
+
+    #[inline]
+    fn zeros(&mut self, n: usize) {
+        for _ in 0..n {
+            self.push(b'0');
+        }
+    }
+
+    #[inline]
+    fn as_slice(&self) -> &[u8] {
+        self.buf.get(..self.len).unwrap_or_default()
+    }
+}
+
+/// Formats `v` as `%g` into `out`.
+#[inline]
+fn format(out: &mut Text, v: f64) {
     if !v.is_finite() {
-        out.extend_from_slice(if v.is_nan() {
+        out.extend(if v.is_nan() {
             b"NaN"
         } else if v > 0.0 {
             b"+Inf"
@@ -51,7 +105,8 @@ pub fn push_float_g(out: &mut Vec<u8>, v: f64) {
         out.push(b'0');
         return;
     }
-    if a < 9_007_199_254_740_992.0 && a == a.trunc() {
+    // An integer below 2^53: the conversion to u64 is exact exactly then (no libm call).
+    if a < 9_007_199_254_740_992.0 && (a as u64) as f64 == a {
         let (d, k) = strip_zeros(a as u64, 0);
         return push_int_digits(out, d, k);
     }
@@ -61,8 +116,37 @@ pub fn push_float_g(out: &mut Vec<u8>, v: f64) {
         }
     }
     let mut text = zmij::Buffer::new();
-    let (digits, exp) = zmij_digits(text.format_finite(a).as_bytes());
-    push_layout(out, digits.as_slice(), exp);
+    let s = text.format_finite(a).as_bytes();
+    if !plain_as_go(out, s) {
+        let (digits, exp) = zmij_digits(s);
+        push_layout(out, digits.as_slice(), exp);
+    }
+}
+
+/// When `zmij` wrote plain notation that `%g` writes the same way (an integer part of at
+/// most six digits, or `0.` and at most three zeros), copies it without its trailing
+/// zeros; false otherwise.
+#[inline]
+fn plain_as_go(out: &mut Text, s: &[u8]) -> bool {
+    let Some(dot) = s.iter().position(|&b| b == b'.') else {
+        return false;
+    };
+    if s.contains(&b'e') {
+        return false;
+    }
+    let (int, frac) = s.split_at(dot);
+    let frac = frac.get(1..).unwrap_or_default();
+    let go_plain = match int {
+        b"0" => frac.iter().take_while(|&&b| b == b'0').count() <= 3,
+        _ => int.len() <= 6,
+    };
+    if !go_plain {
+        return false;
+    }
+    let kept = frac.len() - frac.iter().rev().take_while(|&&b| b == b'0').count();
+    let end = if kept == 0 { dot } else { dot + 1 + kept };
+    out.extend(s.get(..end).unwrap_or_default());
+    true
 }
 
 /// Path 2: `a` (not an integer, below 10^15) as `n / 10^p` with at most 15 digits.
@@ -175,7 +259,7 @@ fn zmij_digits(s: &[u8]) -> (Digits, i32) {
 
 /// Writes `d × 10^k` (d > 0, no trailing zeros) in `%g`'s layout.
 #[inline]
-fn push_int_digits(out: &mut Vec<u8>, d: u64, k: i32) {
+fn push_int_digits(out: &mut Text, d: u64, k: i32) {
     let mut buf = itoa::Buffer::new();
     let digits = buf.format(d).as_bytes();
     push_layout(out, digits, k + digits.len() as i32 - 1);
@@ -184,23 +268,23 @@ fn push_int_digits(out: &mut Vec<u8>, d: u64, k: i32) {
 /// Writes the significant `digits` (no trailing zeros), the first at decimal exponent
 /// `exp`, in `%g`'s layout.
 #[inline]
-fn push_layout(out: &mut Vec<u8>, digits: &[u8], exp: i32) {
+fn push_layout(out: &mut Text, digits: &[u8], exp: i32) {
     let (first, rest) = digits.split_first().unwrap_or((&b'0', &[]));
     if !(-4..6).contains(&exp) {
         out.push(*first);
         if !rest.is_empty() {
             out.push(b'.');
-            out.extend_from_slice(rest);
+            out.extend(rest);
         }
         out.push(b'e');
         out.push(if exp < 0 { b'-' } else { b'+' });
         let e = exp.unsigned_abs();
         if e < 10 {
-            out.extend_from_slice(&[b'0', b'0' + e as u8]);
+            out.extend(&[b'0', b'0' + e as u8]);
         } else if e < 100 {
-            out.extend_from_slice(&[b'0' + (e / 10) as u8, b'0' + (e % 10) as u8]);
+            out.extend(&[b'0' + (e / 10) as u8, b'0' + (e % 10) as u8]);
         } else {
-            out.extend_from_slice(itoa::Buffer::new().format(e).as_bytes());
+            out.extend(itoa::Buffer::new().format(e).as_bytes());
         }
     } else if exp >= 0 {
         // 0 <= exp < 6: the integer part, zero-padded when the digits run out, then any
@@ -208,20 +292,20 @@ fn push_layout(out: &mut Vec<u8>, digits: &[u8], exp: i32) {
         let int_len = exp as usize + 1;
         match (digits.get(..int_len), digits.get(int_len..)) {
             (Some(int), Some(frac)) if !frac.is_empty() => {
-                out.extend_from_slice(int);
+                out.extend(int);
                 out.push(b'.');
-                out.extend_from_slice(frac);
+                out.extend(frac);
             }
             _ => {
-                out.extend_from_slice(digits);
-                out.resize(out.len() + int_len.saturating_sub(digits.len()), b'0');
+                out.extend(digits);
+                out.zeros(int_len.saturating_sub(digits.len()));
             }
         }
     } else {
         // -4 <= exp < 0: "0." then -exp-1 zeros, then the digits.
-        out.extend_from_slice(b"0.");
-        out.resize(out.len() + (-exp - 1) as usize, b'0');
-        out.extend_from_slice(digits);
+        out.extend(b"0.");
+        out.zeros((-exp - 1) as usize);
+        out.extend(digits);
     }
 }
 
@@ -230,8 +314,7 @@ fn push_layout(out: &mut Vec<u8>, digits: &[u8], exp: i32) {
 #[derive(Debug, Clone)]
 pub struct FloatG {
     bits: u64,
-    len: u8,
-    text: [u8; 32],
+    text: Text,
 }
 
 impl Default for FloatG {
@@ -246,8 +329,7 @@ impl FloatG {
         FloatG {
             // A NaN pattern no arithmetic produces, so the first value always misses.
             bits: 0x7ff0_dead_beef_0001,
-            len: 0,
-            text: [0; 32],
+            text: Text::new(),
         }
     }
 
@@ -255,21 +337,12 @@ impl FloatG {
     #[inline]
     pub fn push(&mut self, out: &mut Vec<u8>, v: f64) {
         let bits = v.to_bits();
-        if bits == self.bits {
-            if let Some(t) = self.text.get(..usize::from(self.len)) {
-                out.extend_from_slice(t);
-                return;
-            }
+        if bits != self.bits {
+            self.text = Text::new();
+            format(&mut self.text, v);
+            self.bits = bits;
         }
-        let start = out.len();
-        push_float_g(out, v);
-        if let Some(t) = out.get(start..) {
-            if let Some(dst) = self.text.get_mut(..t.len()) {
-                dst.copy_from_slice(t);
-                self.len = t.len() as u8;
-                self.bits = bits;
-            }
-        }
+        out.extend_from_slice(self.text.as_slice());
     }
 }
 
@@ -300,7 +373,10 @@ mod tests {
         assert_eq!(g(-12.25), "-12.25");
         // The rest: zmij.
         assert_eq!(g(0.1 + 0.2), "0.30000000000000004");
-        assert_eq!(g(f64::from_bits(0x431d_a876_3695_c001)), "2.0870000000000002e+15");
+        assert_eq!(
+            g(f64::from_bits(0x431d_a876_3695_c001)),
+            "2.0870000000000002e+15"
+        );
         assert_eq!(g(5e-324), "5e-324");
         assert_eq!(g(1e21), "1e+21");
         assert_eq!(g(f64::NAN), "NaN");
