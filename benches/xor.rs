@@ -2,7 +2,12 @@
 //!
 //! Corpora: the three Prometheus chunk benchmark shapes (120-sample chunks; constant,
 //! random ±50 integer steps, random 0–1 increments, the random ones at 15 s with up to
-//! 100 ms of jitter) and every chunk of the largest fixture block.
+//! 100 ms of jitter), every chunk of the largest fixture block, and every XOR chunk of all
+//! fixture blocks.
+//!
+//! With `TSBLOCK_XOR_CORPUS=DIR` the corpora are also written to `DIR/<name>.chunks`
+//! (each chunk as a 4-byte big-endian length and its data) with their checksums, for
+//! `tools/go-xor-bench`, which times Prometheus v2.42's Go decoder on the same bytes.
 
 use criterion::{black_box, criterion_group, criterion_main, Criterion, Throughput};
 use tsblock::chunkenc::{XorAppender, XorIter};
@@ -59,10 +64,28 @@ fn decode_all_into(chunks: &[impl AsRef<[u8]>], ts: &mut Vec<i64>, vs: &mut Vec<
     acc
 }
 
+/// Writes `chunks` as `DIR/<name>.chunks` when `TSBLOCK_XOR_CORPUS` is set, and prints
+/// the checksum `tools/go-xor-bench` prints for them.
+fn export(name: &str, chunks: &[impl AsRef<[u8]>]) {
+    let Some(dir) = std::env::var_os("TSBLOCK_XOR_CORPUS") else {
+        return;
+    };
+    let mut out = Vec::new();
+    for c in chunks {
+        out.extend_from_slice(&(c.as_ref().len() as u32).to_be_bytes());
+        out.extend_from_slice(c.as_ref());
+    }
+    let path = std::path::Path::new(&dir).join(format!("{name}.chunks"));
+    std::fs::create_dir_all(&dir).expect("corpus dir");
+    std::fs::write(&path, out).expect("write corpus");
+    println!("{}: checksum {:016x}", path.display(), decode_all(chunks));
+}
+
 fn bench_corpora(c: &mut Criterion) {
     let mut g = c.benchmark_group("xor_decode");
     for kind in ["constant", "random-steps", "random-0-1"] {
         let chunks = corpus(kind);
+        export(kind, &chunks);
         let bytes: usize = chunks.iter().map(Vec::len).sum();
         println!("{kind}: {} bytes per 120-sample chunk", bytes / CHUNKS);
         g.throughput(Throughput::Elements((CHUNKS * SAMPLES_PER_CHUNK) as u64));
@@ -91,10 +114,35 @@ fn bench_fixtures(c: &mut Criterion) {
             }
         }
     }
+    export("many-series", &chunks);
     let mut g = c.benchmark_group("xor_decode");
     g.throughput(Throughput::Elements(samples));
     g.bench_function("fixture many-series", |b| {
         b.iter(|| decode_all(black_box(&chunks)))
+    });
+    // Every XOR chunk of every fixture block.
+    let dbs: Vec<Db> = std::fs::read_dir("testdata/blocks")
+        .map(|rd| rd.filter_map(|e| Db::open(e.ok()?.path()).ok()).collect())
+        .unwrap_or_default();
+    let mut all: Vec<&[u8]> = Vec::new();
+    let mut all_samples = 0u64;
+    for db in &dbs {
+        for block in db.blocks() {
+            for s in block.series().expect("series") {
+                for meta in s.expect("series entry").chunks {
+                    let chunk = block.chunk(meta.chunk_ref).expect("chunk");
+                    if chunk.encoding == tsblock::chunkenc::Encoding::Xor {
+                        all_samples += u64::from(chunk.num_samples().unwrap_or(0));
+                        all.push(chunk.data);
+                    }
+                }
+            }
+        }
+    }
+    export("all-fixtures", &all);
+    g.throughput(Throughput::Elements(all_samples));
+    g.bench_function("all fixture blocks", |b| {
+        b.iter(|| decode_all(black_box(&all)))
     });
     g.finish();
 }

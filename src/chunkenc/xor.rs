@@ -23,6 +23,9 @@ pub struct XorIter<'a> {
     v: u64,
     leading: u8,
     trailing: u8,
+    /// The last sample repeated the delta and value before it (`00`): the batch decoder
+    /// then looks for a run of them.
+    same: bool,
 }
 
 /// Bit width of the delta-of-delta payload per prefix (`10`, `110`, `1110`, `1111`).
@@ -107,6 +110,7 @@ impl<'a> XorIter<'a> {
             v: 0,
             leading: 0,
             trailing: 0,
+            same: false,
         })
     }
 
@@ -146,12 +150,41 @@ impl<'a> XorIter<'a> {
         vs.resize(start + room, 0.0);
         let mut n = 0;
         let mut failed = None;
-        let slots = ts.get_mut(start..).unwrap_or_default().iter_mut();
-        for (ts_slot, vs_slot) in slots.zip(vs.get_mut(start..).unwrap_or_default()) {
+        let ts_slots = ts.get_mut(start..).unwrap_or_default();
+        let vs_slots = vs.get_mut(start..).unwrap_or_default();
+        let slots = ts_slots.len().min(vs_slots.len());
+        let (mut ts_it, mut vs_it) = (ts_slots.iter_mut(), vs_slots.iter_mut());
+        while n < slots {
+            // After a `00` (same delta, same value), another one ahead: a constant series
+            // at a steady interval. Count the whole run from one 57-bit window and write
+            // it without decoding each sample. Bounded by the samples announced, the bits
+            // there are and the slots left.
+            if self.same && self.br.peek(2) == 0 {
+                let pairs = (self.br.peek(57).leading_zeros() - 7) as usize / 2;
+                let run = pairs
+                    .min(usize::from(self.total - self.read))
+                    .min(self.br.bits_left() / 2)
+                    .min(slots - n);
+                let v = f64::from_bits(self.v);
+                for (t_slot, v_slot) in ts_it.by_ref().zip(vs_it.by_ref()).take(run) {
+                    self.t = self.t.wrapping_add(self.t_delta as i64);
+                    *t_slot = self.t;
+                    *v_slot = v;
+                }
+                // In range: run <= bits_left / 2.
+                let _ = self.br.consume(2 * run as u32);
+                self.read += run as u16;
+                n += run;
+                if run > 0 {
+                    continue;
+                }
+            }
             match self.next() {
                 Some(Ok((t, v))) => {
-                    *ts_slot = t;
-                    *vs_slot = v;
+                    if let (Some(t_slot), Some(v_slot)) = (ts_it.next(), vs_it.next()) {
+                        *t_slot = t;
+                        *v_slot = v;
+                    }
                     n += 1;
                 }
                 Some(Err(e)) => {
@@ -253,8 +286,10 @@ impl<'a> XorIter<'a> {
                 // Fast path: '00' = same delta, same value.
                 if self.br.peek(2) == 0 && self.br.consume(2).is_ok() {
                     self.t = self.t.wrapping_add(self.t_delta as i64);
+                    self.same = true;
                     return Ok(());
                 }
+                self.same = false;
                 let dod = self.read_dod()?;
                 self.t_delta = self.t_delta.wrapping_add(dod as u64);
                 self.t = self.t.wrapping_add(self.t_delta as i64);
@@ -459,46 +494,77 @@ mod tests {
         }
     }
 
+    /// Chunks of several shapes: random, constant (runs of `00`), runs broken by changes.
+    fn shapes() -> Vec<Vec<u8>> {
+        let mut out = Vec::new();
+        for shape in 0..4u64 {
+            let mut app = XorAppender::new();
+            let mut x = 1u64 + shape;
+            let (mut t, mut v) = (1_000i64, 5.0f64);
+            for i in 0..(120 + 200 * shape as i64) {
+                x = x
+                    .wrapping_mul(6364136223846793005)
+                    .wrapping_add(1442695040888963407);
+                match shape {
+                    0 => {
+                        t = i * 1000 + (x >> 60) as i64;
+                        v = f64::from_bits(x >> 2);
+                    }
+                    1 => t += 15_000,
+                    2 => {
+                        t += if i % 11 == 0 { 15_001 } else { 15_000 };
+                        if i % 7 == 0 {
+                            v += 1.0;
+                        }
+                    }
+                    _ => {
+                        t += 1_000;
+                        if x >> 61 == 0 {
+                            v = (x >> 40) as f64;
+                        }
+                    }
+                }
+                app.append(t, v);
+            }
+            out.push(app.finish());
+        }
+        out
+    }
+
     #[test]
     fn decode_into_equals_next_and_keeps_samples_before_an_error() {
-        let mut app = XorAppender::new();
-        let mut x = 1u64;
-        for t in 0..120i64 {
-            x = x
-                .wrapping_mul(6364136223846793005)
-                .wrapping_add(1442695040888963407);
-            app.append(t * 1000 + (x >> 60) as i64, f64::from_bits(x >> 2));
-        }
-        let chunk = app.finish();
-        let want: Vec<(i64, f64)> = XorIter::new(&chunk).unwrap().map(|r| r.unwrap()).collect();
-        let (mut ts, mut vs) = (vec![-1], vec![-1.0]);
-        XorIter::new(&chunk)
-            .unwrap()
-            .decode_into(&mut ts, &mut vs)
-            .unwrap();
-        let got: Vec<(i64, f64)> = ts[1..]
-            .iter()
-            .copied()
-            .zip(vs[1..].iter().copied())
-            .collect();
-        assert_eq!(got.len(), want.len());
-        assert!(got
-            .iter()
-            .zip(&want)
-            .all(|(a, b)| a.0 == b.0 && a.1.to_bits() == b.1.to_bits()));
-        for cut in 2..chunk.len() {
-            let mut it = XorIter::new(&chunk[..cut]).unwrap();
-            let (mut ts, mut vs) = (Vec::new(), Vec::new());
-            let r = it.decode_into(&mut ts, &mut vs);
-            let by_next: Vec<_> = XorIter::new(&chunk[..cut]).unwrap().collect();
-            let ok = by_next.iter().filter(|r| r.is_ok()).count();
-            assert_eq!(ts.len(), ok, "cut {cut}");
-            assert_eq!(
-                r.is_err(),
-                by_next.last().is_some_and(|r| r.is_err()),
-                "cut {cut}"
-            );
-            assert!(it.next().is_none());
+        for chunk in shapes() {
+            let want: Vec<(i64, f64)> = XorIter::new(&chunk).unwrap().map(|r| r.unwrap()).collect();
+            let (mut ts, mut vs) = (vec![-1], vec![-1.0]);
+            XorIter::new(&chunk)
+                .unwrap()
+                .decode_into(&mut ts, &mut vs)
+                .unwrap();
+            let got: Vec<(i64, f64)> = ts[1..]
+                .iter()
+                .copied()
+                .zip(vs[1..].iter().copied())
+                .collect();
+            assert_eq!(got.len(), want.len());
+            assert!(got
+                .iter()
+                .zip(&want)
+                .all(|(a, b)| a.0 == b.0 && a.1.to_bits() == b.1.to_bits()));
+            for cut in 2..chunk.len() {
+                let mut it = XorIter::new(&chunk[..cut]).unwrap();
+                let (mut ts, mut vs) = (Vec::new(), Vec::new());
+                let r = it.decode_into(&mut ts, &mut vs);
+                let by_next: Vec<_> = XorIter::new(&chunk[..cut]).unwrap().collect();
+                let ok: Vec<_> = by_next.iter().filter_map(|r| r.as_ref().ok()).collect();
+                assert_eq!(ts.len(), ok.len(), "cut {cut}");
+                assert!(ts.iter().zip(&ok).all(|(t, o)| *t == o.0), "cut {cut}");
+                assert_eq!(
+                    r.err(),
+                    by_next.last().and_then(|r| r.clone().err()),
+                    "cut {cut}"
+                );
+                assert!(it.next().is_none());
+            }
         }
     }
 }
