@@ -28,7 +28,9 @@ struct Bits {
 
 impl Bits {
     fn new() -> Self {
-        let mut buf = Vec::with_capacity(128);
+        // Enough for a few dozen samples; a writer with a million open chunks (a block of
+        // many short series) holds one each.
+        let mut buf = Vec::with_capacity(32);
         buf.extend_from_slice(&[0, 0]);
         Bits {
             buf,

@@ -3,7 +3,10 @@
 //! offset table, TOC. (Prometheus 3.7+ omits the label indices; no reader uses them, but
 //! writing them keeps our index byte-identical with 2.42's.)
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::HashMap;
+use std::hash::BuildHasherDefault;
+
+use crate::writer::FxHasher;
 use std::io::{self, Write};
 
 use super::{ChunkMeta, Toc, INDEX_MAGIC};
@@ -48,10 +51,12 @@ pub struct IndexWriter<W: Write> {
     out: W,
     pos: u64,
     toc: Toc,
-    symbols: HashMap<Box<[u8]>, u32>,
-    /// (name symbol, value symbol) -> series IDs. Symbol order is byte order, so the map
-    /// iterates in the order postings are written.
-    postings: BTreeMap<(u32, u32), Vec<u32>>,
+    symbols: HashMap<Box<[u8]>, u32, BuildHasherDefault<FxHasher>>,
+    /// (name symbol, value symbol, series ID), one per label of every series: sorted at
+    /// the end, they are the postings lists in the order they are written (symbol order is
+    /// byte order). A flat vector, not a map of lists: a million series with a unique
+    /// label value would otherwise cost a million small allocations.
+    postings: Vec<[u32; 3]>,
     all: Vec<u32>,
     last: Option<Vec<(u32, u32)>>,
     buf: Vec<u8>,
@@ -73,8 +78,8 @@ impl<W: Write> IndexWriter<W> {
                 postings: 0,
                 postings_table: 0,
             },
-            symbols: HashMap::new(),
-            postings: BTreeMap::new(),
+            symbols: HashMap::default(),
+            postings: Vec::new(),
             all: Vec::new(),
             last: None,
             buf: Vec::new(),
@@ -135,6 +140,12 @@ impl<W: Write> IndexWriter<W> {
             .get(s)
             .copied()
             .ok_or_else(|| IndexWriteError::MissingSymbol(String::from_utf8_lossy(s).into_owned()))
+    }
+
+    /// Makes room for `n` labels' postings entries (the number of labels of all series to
+    /// come), so that a large index does not grow its list by doubling.
+    pub fn reserve_postings(&mut self, n: usize) {
+        self.postings.reserve_exact(n);
     }
 
     /// Writes one series and returns its reference (what postings and tombstones use).
@@ -199,8 +210,8 @@ impl<W: Write> IndexWriter<W> {
         self.write(&crc32c(&body).to_be_bytes())?;
         self.buf = body;
 
-        for &key in &refs {
-            self.postings.entry(key).or_default().push(id);
+        for &(n, v) in &refs {
+            self.postings.push([n, v, id]);
         }
         self.all.push(id);
         self.last = Some(refs);
@@ -215,40 +226,62 @@ impl<W: Write> IndexWriter<W> {
         }
         // Label indices: one per name (but ""), listing its value symbols.
         self.toc.label_indices = self.pos;
-        let mut by_name: BTreeMap<u32, Vec<u32>> = BTreeMap::new();
-        for &(n, v) in self.postings.keys() {
-            by_name.entry(n).or_default().push(v);
-        }
-        let mut label_offsets = Vec::with_capacity(by_name.len());
-        for (name, values) in &by_name {
+        let mut postings = std::mem::take(&mut self.postings);
+        // Series IDs ascend as series were added, so the order within a pair is kept.
+        postings.sort_unstable();
+        let pairs = |p: &[[u32; 3]]| {
+            let mut out: Vec<(u32, u32)> = Vec::new();
+            for &[n, v, _] in p {
+                if out.last() != Some(&(n, v)) {
+                    out.push((n, v));
+                }
+            }
+            out
+        };
+        let distinct = pairs(&postings);
+        let mut label_offsets = Vec::new();
+        for values in distinct.chunk_by(|a, b| a.0 == b.0) {
+            let Some(&(name, _)) = values.first() else {
+                continue;
+            };
             self.pad(4)?;
-            label_offsets.push((*name, self.pos));
+            label_offsets.push((name, self.pos));
             let mut body = Vec::with_capacity(8 + 4 * values.len());
             body.extend_from_slice(&1u32.to_be_bytes());
             body.extend_from_slice(&(values.len() as u32).to_be_bytes());
-            for v in values {
+            for (_, v) in values {
                 body.extend_from_slice(&v.to_be_bytes());
             }
             self.write_section(&body)?;
         }
+        drop(distinct);
         // Postings: the all-series list under ("", "") first, then every pair in order.
         self.toc.postings = self.pos;
-        let mut offsets: Vec<(Option<(u32, u32)>, u64)> =
-            Vec::with_capacity(self.postings.len() + 1);
         let all = std::mem::take(&mut self.all);
-        let postings = std::mem::take(&mut self.postings);
-        for (key, ids) in
-            std::iter::once((None, &all)).chain(postings.iter().map(|(k, v)| (Some(*k), v)))
-        {
+        let mut offsets: Vec<(Option<(u32, u32)>, u64)> = Vec::new();
+        self.pad(4)?;
+        offsets.push((None, self.pos));
+        let mut body = Vec::with_capacity(4 + 4 * all.len());
+        body.extend_from_slice(&(all.len() as u32).to_be_bytes());
+        for id in &all {
+            body.extend_from_slice(&id.to_be_bytes());
+        }
+        self.write_section(&body)?;
+        drop(all);
+        for list in postings.chunk_by(|a, b| a[..2] == b[..2]) {
+            let Some(&[n, v, _]) = list.first() else {
+                continue;
+            };
             self.pad(4)?;
-            offsets.push((key, self.pos));
-            let mut body = Vec::with_capacity(4 + 4 * ids.len());
-            body.extend_from_slice(&(ids.len() as u32).to_be_bytes());
-            for id in ids {
+            offsets.push((Some((n, v)), self.pos));
+            body.clear();
+            body.extend_from_slice(&(list.len() as u32).to_be_bytes());
+            for [_, _, id] in list {
                 body.extend_from_slice(&id.to_be_bytes());
             }
             self.write_section(&body)?;
         }
+        drop(postings);
         let mut strings: Vec<&[u8]> = vec![&[]; self.symbols.len()];
         for (s, &i) in &self.symbols {
             if let Some(slot) = strings.get_mut(i as usize) {

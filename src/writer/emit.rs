@@ -53,16 +53,20 @@ impl BlockWriter {
         let chunks_dir = dir.join("chunks");
         std::fs::create_dir(&chunks_dir).map_err(|e| io_err(&chunks_dir, e))?;
 
-        let mut series: Vec<(Labels, MemSeries)> = self.series.into_iter().collect();
-        series.sort_unstable_by(|a, b| a.0.cmp(&b.0));
-        let mut symbols: BTreeSet<&[u8]> = BTreeSet::new();
-        symbols.insert(b"");
+        let mut series: Vec<(Labels, MemSeries)> = self.series.into_sorted();
+        // Values sorted and deduplicated in a vector (a tree of a million symbols costs
+        // more), the few names in a set.
+        let mut names: BTreeSet<&[u8]> = BTreeSet::new();
+        let mut symbols: Vec<&[u8]> = vec![b""];
         for (labels, _) in &series {
             for l in labels {
-                symbols.insert(l.name);
-                symbols.insert(l.value);
+                names.insert(l.name);
+                symbols.push(l.value);
             }
         }
+        symbols.extend(names);
+        symbols.sort_unstable();
+        symbols.dedup();
 
         let index_path = dir.join("index");
         let index_file = File::create(&index_path).map_err(|e| io_err(&index_path, e))?;
@@ -73,6 +77,10 @@ impl BlockWriter {
         let mut index = IndexWriter::new(BufWriter::with_capacity(1 << 16, index_file))
             .map_err(|e| io_err(&index_path, e))?;
         index.add_symbols(symbols.iter().copied()).map_err(ix)?;
+        // The index keeps its own copy; every label of every series becomes one postings
+        // entry, known now.
+        drop(symbols);
+        index.reserve_postings(series.iter().map(|(l, _)| l.len()).sum());
 
         let mut segments = SegmentWriter::new(&chunks_dir, self.opts.segment_size);
         let mut refs = Vec::new();
@@ -101,7 +109,10 @@ impl BlockWriter {
             }));
             let borrowed: Vec<Label<'_>> = labels.iter().collect();
             let id = index.add_series(&borrowed, &metas).map_err(ix)?;
-            ids.insert(labels, id);
+            // Only deletions look series up by labels.
+            if !self.deletions.is_empty() {
+                ids.insert(labels, id);
+            }
             for c in &s.done {
                 let n = u64::from(c.num_samples);
                 num_samples += n;

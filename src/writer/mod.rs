@@ -25,8 +25,10 @@ pub mod cut;
 mod emit;
 mod histogram;
 pub(crate) mod series;
+mod table;
 
-use std::collections::HashMap;
+pub(crate) use table::FxHasher;
+
 use std::io;
 use std::path::PathBuf;
 
@@ -42,7 +44,7 @@ use crate::labelset::Labels;
 use crate::tombstones::Interval;
 use crate::ulid::Ulid;
 use cut::CutPolicy;
-use series::{HistogramKind, LastSample, MemSeries};
+use series::{HistogramKind, LastSample};
 
 /// Default block duration of Prometheus (2h).
 pub const DEFAULT_BLOCK_DURATION: i64 = 2 * 60 * 60 * 1000;
@@ -124,7 +126,7 @@ pub enum WriteError {
 pub struct BlockWriter {
     opts: BlockWriterOptions,
     cut: CutPolicy,
-    series: HashMap<Labels, MemSeries>,
+    series: table::SeriesTable,
     deletions: Vec<(Labels, Interval)>,
     min_time: i64,
     max_time: i64,
@@ -136,7 +138,7 @@ impl BlockWriter {
         BlockWriter {
             cut: CutPolicy::new(opts.flavor, opts.chunk_range, opts.samples_per_chunk),
             opts,
-            series: HashMap::new(),
+            series: table::SeriesTable::default(),
             deletions: Vec::new(),
             min_time: i64::MAX,
             max_time: i64::MIN,
@@ -157,7 +159,12 @@ impl BlockWriter {
     pub fn append(&mut self, labels: &Labels, t: i64, v: f64) -> Result<(), AppendError> {
         let bits = v.to_bits();
         if bits == STALE_NAN_BITS {
-            match self.series.get(labels).map(|s| &s.last) {
+            match self
+                .series
+                .find(labels)
+                .and_then(|at| self.series.get(at))
+                .map(|s| &s.last)
+            {
                 Some(LastSample::Histogram(_)) => {
                     let h = IntHistogram {
                         sum: v,
@@ -175,13 +182,7 @@ impl BlockWriter {
                 _ => {}
             }
         }
-        let s = match self.series.get_mut(labels) {
-            Some(s) => s,
-            None => self
-                .series
-                .entry(labels.clone())
-                .or_insert_with(MemSeries::new),
-        };
+        let s = self.series.get_or_insert(labels);
         if s.append_float(&self.cut, self.opts.flavor, t, v)? {
             self.min_time = self.min_time.min(t);
             self.max_time = self.max_time.max(t);
@@ -224,13 +225,7 @@ impl BlockWriter {
     ) -> Result<(), AppendError> {
         // Checked before the series is created, so a refused first sample leaves none.
         validate_histogram(h, self.opts.flavor)?;
-        let s = match self.series.get_mut(labels) {
-            Some(s) => s,
-            None => self
-                .series
-                .entry(labels.clone())
-                .or_insert_with(MemSeries::new),
-        };
+        let s = self.series.get_or_insert(labels);
         if s.append_histogram::<K>(&self.cut, self.opts.flavor, t, h)? {
             self.min_time = self.min_time.min(t);
             self.max_time = self.max_time.max(t);
@@ -241,7 +236,7 @@ impl BlockWriter {
     /// Marks `[min, max]` of a series as deleted: written to the block's tombstones file.
     /// Returns false if the series has no samples.
     pub fn delete(&mut self, labels: &Labels, interval: Interval) -> bool {
-        if !self.series.contains_key(labels) {
+        if self.series.find(labels).is_none() {
             return false;
         }
         self.deletions.push((labels.clone(), interval));

@@ -195,7 +195,10 @@ pub fn json(
                     ))
                 })?;
             }
-            all_labels.push(labels);
+            // Kept only to match deletions against (a second copy of every label set).
+            if !spec.deletions.is_empty() {
+                all_labels.push(labels);
+            }
         }
     }
     for (i, d) in spec.deletions.iter().enumerate() {

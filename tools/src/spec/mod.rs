@@ -370,22 +370,23 @@ impl Rng {
 }
 
 /// Label sets of a series entry (`{i}` expanded).
-pub fn expand_labels(spec: &SeriesSpec) -> Vec<LabelPairs> {
-    let base: LabelPairs = spec
-        .labels
-        .iter()
-        .map(|(k, v)| (k.clone(), v.clone()))
-        .collect();
-    match spec.repeat {
-        None => vec![base],
-        Some(n) => (0..n)
-            .map(|i| {
-                base.iter()
-                    .map(|(k, v)| (k.clone(), v.replace("{i}", &i.to_string())))
-                    .collect()
+pub fn expand_labels(spec: &SeriesSpec) -> impl Iterator<Item = LabelPairs> + '_ {
+    // One label set at a time: `repeat` may ask for millions.
+    let n = spec.repeat.map_or(1, |n| n as u64);
+    let repeated = spec.repeat.is_some();
+    (0..n).map(move |i| {
+        spec.labels
+            .iter()
+            .map(|(k, v)| {
+                let v = if repeated {
+                    v.replace("{i}", &i.to_string())
+                } else {
+                    v.clone()
+                };
+                (k.clone(), v)
             })
-            .collect(),
-    }
+            .collect()
+    })
 }
 
 impl Generator {
