@@ -192,8 +192,26 @@ fn pow10(p: i32) -> f64 {
         .unwrap_or(1.0)
 }
 
+/// `d × 10^k` without `d`'s trailing zeros, taken off eight, four, two and one at a time
+/// (the short-decimal path leaves up to 14 of them).
+#[inline]
 fn strip_zeros(mut d: u64, mut k: i32) -> (u64, i32) {
-    while d != 0 && d % 10 == 0 {
+    if d == 0 {
+        return (0, k);
+    }
+    while d % 100_000_000 == 0 {
+        d /= 100_000_000;
+        k += 8;
+    }
+    if d % 10_000 == 0 {
+        d /= 10_000;
+        k += 4;
+    }
+    if d % 100 == 0 {
+        d /= 100;
+        k += 2;
+    }
+    if d % 10 == 0 {
         d /= 10;
         k += 1;
     }
