@@ -275,3 +275,54 @@ fn label_values_with_null_separators_are_raw() {
     assert!(quoted.lines().any(|l| l == r#""a\"b\\c\nd""#));
     assert_eq!(quoted.lines().count(), items.len() - 1);
 }
+
+#[test]
+fn dump_is_ordered_across_batches_and_long_series() {
+    // Small series around one with more chunks than a formatting batch holds (4,000): the
+    // CLI's two-thread, batched dump must print what a plain sequential loop prints.
+    use tsblock::compat::promtool::{push_dump_prefix, DumpLines};
+    use tsblock::labelset::Labels;
+    use tsblock::{Db, Querier};
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let mut w = tsblock::writer::BlockWriter::new(Default::default());
+    for name in ["a", "b", "c"] {
+        for i in 0..3000 {
+            let l = Labels::new([("__name__", name), ("i", &format!("{i:05}"))]).expect("labels");
+            let n = if name == "b" && i == 7 {
+                4_100 * 120
+            } else {
+                3
+            };
+            for k in 0..n {
+                w.append(&l, k as i64 * 1000, (k % 17) as f64 / 4.0)
+                    .expect("append");
+            }
+        }
+    }
+    w.write(tmp.path()).expect("write");
+    let db = Db::open(tmp.path()).expect("open");
+    let mut want = Vec::new();
+    let mut lines = DumpLines::new();
+    let mut prefix = Vec::new();
+    for s in db.select(&[], i64::MIN, i64::MAX).expect("select") {
+        let s = s.expect("series");
+        prefix.clear();
+        push_dump_prefix(&mut prefix, s.labels());
+        for x in s.samples() {
+            let x = x.expect("sample");
+            if let tsblock::query::Value::Float(v) = x.value {
+                lines.push(&mut want, &prefix, x.t, v);
+            }
+        }
+    }
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_tsblock"))
+        .arg("dump")
+        .arg(tmp.path())
+        .output()
+        .expect("run");
+    assert!(out.status.success());
+    assert!(
+        out.stdout == want,
+        "the CLI's dump differs from the sequential one"
+    );
+}

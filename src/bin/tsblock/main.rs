@@ -212,10 +212,15 @@ impl Out {
     }
 
     fn flush(&mut self) -> io::Result<()> {
-        let mut lock = self.stdout.lock();
-        lock.write_all(&self.buf)?;
+        Self::flush_buf(&mut self.buf)
+    }
+
+    /// Writes `buf` to stdout and empties it.
+    fn flush_buf(buf: &mut Vec<u8>) -> io::Result<()> {
+        let mut lock = io::stdout().lock();
+        lock.write_all(buf)?;
         lock.flush()?;
-        self.buf.clear();
+        buf.clear();
         Ok(())
     }
 }
@@ -328,11 +333,14 @@ impl SeriesFormatter {
         }
     }
 
+    /// Appends the series' lines to `buf`, calling `drain` after every chunk and every
+    /// sample of a merged series (to write the buffer out when it is long).
     fn format(
         &mut self,
         series: &tsblock::query::Series<'_>,
         buf: &mut Vec<u8>,
-    ) -> tsblock::Result<()> {
+        mut drain: impl FnMut(&mut Vec<u8>) -> Result<(), Failure>,
+    ) -> Result<(), Failure> {
         let SeriesFormatter {
             prefix,
             lines,
@@ -346,7 +354,7 @@ impl SeriesFormatter {
             for (&t, &v) in ts.iter().zip(vs) {
                 lines.push(buf, prefix, t, v);
             }
-            Ok::<(), tsblock::Error>(())
+            drain(buf)
         })?;
         if batched {
             return Ok(());
@@ -362,46 +370,49 @@ impl SeriesFormatter {
                 }
                 _ => {}
             }
+            drain(buf)?;
         }
         Ok(())
     }
 }
 
 /// Chunks per batch of series formatted on two threads: about 240,000 samples (some
-/// 20 MB of text) per half, so the batch buffers stay bounded.
+/// 20 MB of text) per half, so the batch buffers stay bounded. A series with more chunks
+/// than that is written as it is decoded, on this thread.
 const BATCH_CHUNKS: usize = 4000;
 
 fn dump(out: &mut Out, db: &Db, range: &TimeRange, matching: &Matching) -> Result<(), Failure> {
     // Series are merged in order on this thread, then formatted in batches: the first half
     // of a batch here, the second on a helper thread, and written in order. Each series'
     // text is complete or ends at its error, which stops the dump after the text before it.
-    let set = db.select_any(&matching.sets(), range.min_time, range.max_time)?;
-    let mut set = set.peekable();
+    let mut set = db.select_any(&matching.sets(), range.min_time, range.max_time)?;
     let (mut mine, mut theirs) = (SeriesFormatter::new(), SeriesFormatter::new());
     let (mut buf_a, mut buf_b) = (Vec::new(), Vec::new());
     let mut batch: Vec<tsblock::query::Series<'_>> = Vec::new();
+    let keep = |_: &mut Vec<u8>| Ok(());
     loop {
         batch.clear();
-        let mut chunks = 0;
-        let mut failed = None;
+        let (mut chunks, mut big, mut failed, mut done) = (0, None, None, false);
         while chunks < BATCH_CHUNKS {
             match set.next() {
                 Some(Ok(series)) => {
-                    chunks += series.chunks().map(|(_, c)| c.len()).sum::<usize>().max(1);
+                    let n = series.chunks().map(|(_, c)| c.len()).sum::<usize>();
+                    if n >= BATCH_CHUNKS {
+                        big = Some(series);
+                        break;
+                    }
+                    chunks += n.max(1);
                     batch.push(series);
                 }
                 Some(Err(e)) => {
                     failed = Some(e);
                     break;
                 }
-                None => break,
+                None => {
+                    done = true;
+                    break;
+                }
             }
-        }
-        if batch.is_empty() {
-            return match failed {
-                Some(e) => Err(e.into()),
-                None => Ok(()),
-            };
         }
         let half = batch.len().div_ceil(2);
         let (first, second) = batch.split_at(half);
@@ -412,14 +423,14 @@ fn dump(out: &mut Out, db: &Db, range: &TimeRange, matching: &Matching) -> Resul
                 let (f, b) = (&mut theirs, &mut buf_b);
                 scope.spawn(move || {
                     for s in second {
-                        f.format(s, b)?;
+                        f.format(s, b, keep)?;
                     }
-                    Ok::<(), tsblock::Error>(())
+                    Ok::<(), Failure>(())
                 })
             });
             let mut ra = Ok(());
             for s in first {
-                if let Err(e) = mine.format(s, &mut buf_a) {
+                if let Err(e) = mine.format(s, &mut buf_a, keep) {
                     ra = Err(e);
                     break;
                 }
@@ -435,8 +446,21 @@ fn dump(out: &mut Out, db: &Db, range: &TimeRange, matching: &Matching) -> Resul
         ra?;
         out.write_through(&buf_b)?;
         rb?;
+        if let Some(series) = big {
+            mine.format(&series, &mut out.buf, |buf| {
+                if buf.len() >= FLUSH_AT {
+                    Out::flush_buf(buf)?;
+                }
+                Ok(())
+            })?;
+            out.maybe_flush()?;
+            continue;
+        }
         if let Some(e) = failed {
             return Err(e.into());
+        }
+        if done {
+            return Ok(());
         }
     }
 }
