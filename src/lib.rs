@@ -71,6 +71,7 @@ pub mod compat;
 pub mod db;
 pub mod error;
 pub mod export;
+mod fxhash;
 mod goheap;
 pub mod head;
 #[allow(clippy::indexing_slicing, clippy::unwrap_used, clippy::expect_used)]

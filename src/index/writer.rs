@@ -5,9 +5,9 @@
 
 use std::collections::HashMap;
 use std::hash::BuildHasherDefault;
-
-use crate::writer::FxHasher;
 use std::io::{self, Write};
+
+use crate::fxhash::FxHasher;
 
 use super::{ChunkMeta, Toc, INDEX_MAGIC};
 use crate::bytes::{crc32c, put_uvarint, put_varint};

@@ -27,8 +27,6 @@ mod histogram;
 pub(crate) mod series;
 mod table;
 
-pub(crate) use table::FxHasher;
-
 use std::io;
 use std::path::PathBuf;
 

@@ -6,56 +6,15 @@
 //! memory at the peak) and hashes every label byte with SipHash, which a million series
 //! of four samples each spend a fifth of their time in. Here the map only holds a 64-bit
 //! hash per series and the position of the first series with that hash; series sharing a
-//! hash are chained through `next`. The hash is FxHash's multiply-rotate over the label
-//! bytes: no crate needed for eight lines, and the input is the caller's labels, not an
-//! adversary's (a collision costs a comparison, never a wrong answer).
+//! hash are chained through `next`. The hash is [`crate::fxhash`]'s over the label bytes
+//! (a collision costs a comparison, never a wrong answer).
 
 use std::collections::HashMap;
 use std::hash::{BuildHasherDefault, Hasher};
 
 use super::series::MemSeries;
+use crate::fxhash::FxHasher;
 use crate::labelset::Labels;
-
-/// FxHash (as in rustc): fast for short keys; not DoS-resistant, see the module docs.
-#[derive(Default, Clone, Copy)]
-pub(crate) struct FxHasher(u64);
-
-const SEED: u64 = 0x51_7c_c1_b7_27_22_0a_95;
-
-impl FxHasher {
-    #[inline]
-    fn add(&mut self, word: u64) {
-        self.0 = (self.0.rotate_left(5) ^ word).wrapping_mul(SEED);
-    }
-}
-
-impl Hasher for FxHasher {
-    #[inline]
-    fn write(&mut self, bytes: &[u8]) {
-        let mut chunks = bytes.chunks_exact(8);
-        for c in &mut chunks {
-            let mut w = [0u8; 8];
-            w.copy_from_slice(c);
-            self.add(u64::from_le_bytes(w));
-        }
-        let rest = chunks.remainder();
-        let mut w = [0u8; 8];
-        if let Some(dst) = w.get_mut(..rest.len()) {
-            dst.copy_from_slice(rest);
-        }
-        self.add(u64::from_le_bytes(w) ^ (rest.len() as u64) << 56);
-    }
-
-    #[inline]
-    fn write_u64(&mut self, n: u64) {
-        self.add(n);
-    }
-
-    #[inline]
-    fn finish(&self) -> u64 {
-        self.0
-    }
-}
 
 /// No position.
 const NONE: u32 = u32::MAX;
