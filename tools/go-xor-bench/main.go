@@ -6,8 +6,8 @@
 // data (as in a block segment: the 2-byte sample count, then the bit stream). For every
 // file it decodes all chunks with chunkenc.FromData(EncXOR, …).Iterator(…), reusing the
 // iterator as Prometheus's queriers do, folds every sample into a checksum (so nothing is
-// optimised away) and prints the best of ten runs as ns/sample, with the checksum and the
-// sample count:
+// optimised away) and prints the best of 30 runs (after 5 to warm up) as ns/sample, with
+// the checksum and the sample count:
 //
 //	GOPATH=/tmp/tsblock-gopath GO111MODULE=off go run main.go DIR/*.chunks
 //
@@ -68,7 +68,11 @@ func main() {
 		best := time.Duration(math.MaxInt64)
 		var acc uint64
 		var n int
-		for run := 0; run < 10; run++ {
+		// Warm up (the first passes run cold), then keep the best of 30.
+		for run := 0; run < 5; run++ {
+			_, _, it = decode(chunks, it)
+		}
+		for run := 0; run < 30; run++ {
 			start := time.Now()
 			acc, n, it = decode(chunks, it)
 			if d := time.Since(start); d < best {
