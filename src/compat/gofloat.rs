@@ -218,27 +218,12 @@ fn strip_zeros(mut d: u64, mut k: i32) -> (u64, i32) {
     (d, k)
 }
 
-/// Up to 17 significant digits.
-struct Digits {
-    buf: [u8; 24],
-    len: usize,
-}
-
-impl Digits {
-    fn as_slice(&self) -> &[u8] {
-        self.buf.get(..self.len).unwrap_or_default()
-    }
-}
-
 /// Path 3: the significant digits of `zmij`'s plain (`0.00001`, `123.0`) or exponent
 /// (`1.5e+21`, `1e-7`) text, taken as they are, and the decimal exponent of the first.
-fn zmij_digits(s: &[u8]) -> (Digits, i32) {
+fn zmij_digits(s: &[u8]) -> (Text, i32) {
     let e_pos = s.iter().position(|&b| b == b'e').unwrap_or(s.len());
     let (mantissa, exp_part) = s.split_at(e_pos);
-    let mut d = Digits {
-        buf: [0; 24],
-        len: 0,
-    };
+    let mut d = Text::new();
     // Position of the decimal point among the mantissa's digits, and leading zeros.
     let (mut int_digits, mut seen_point, mut leading) = (0i32, false, 0i32);
     for &b in mantissa {
@@ -253,10 +238,7 @@ fn zmij_digits(s: &[u8]) -> (Digits, i32) {
             leading += 1;
             continue;
         }
-        if let Some(slot) = d.buf.get_mut(d.len) {
-            *slot = b;
-            d.len += 1;
-        }
+        d.push(b);
     }
     while d.len > 1 && d.buf.get(d.len - 1) == Some(&b'0') {
         d.len -= 1;

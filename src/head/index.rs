@@ -11,15 +11,17 @@ use crate::labelset::Labels;
 use crate::postings::{BoxPostings, VecPostings};
 use crate::refs::SeriesRef;
 use crate::storage::{IndexReader, LabelValueIter};
+use crate::tombstones::Intervals;
 
 /// Postings of one label name: value → series, each list ascending.
 type ValuePostings = BTreeMap<Box<[u8]>, Vec<SeriesRef>>;
 
-/// One series: its labels and chunk metas in time order.
+/// One series: its labels, chunk metas in time order, and deleted ranges.
 #[derive(Debug)]
 pub(crate) struct IndexedSeries {
     pub(crate) labels: Labels,
     pub(crate) chunks: Vec<ChunkMeta>,
+    pub(crate) deleted: Option<Intervals>,
 }
 
 /// Series and postings of one part of the head.
@@ -54,9 +56,12 @@ impl MemIndex {
         self.series.len()
     }
 
-    /// The series, in reference order.
-    pub(crate) fn series_list(&self) -> &[IndexedSeries] {
-        &self.series
+    /// The deleted ranges of series `r`.
+    pub(crate) fn deleted(&self, r: SeriesRef) -> Option<&Intervals> {
+        usize::try_from(r.0)
+            .ok()
+            .and_then(|i| self.series.get(i))
+            .and_then(|s| s.deleted.as_ref())
     }
 }
 

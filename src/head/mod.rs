@@ -277,7 +277,6 @@ impl ChunkReader for HeadChunks {
 pub struct HeadPart {
     index: MemIndex,
     chunks: Arc<HeadChunks>,
-    tombstones: HashMap<SeriesRef, Intervals>,
     range: (i64, i64),
 }
 
@@ -291,7 +290,7 @@ impl BlockReader for HeadPart {
     }
 
     fn deleted(&self, r: SeriesRef) -> Option<&Intervals> {
-        self.tombstones.get(&r)
+        self.index.deleted(r)
     }
 
     fn time_range(&self) -> (i64, i64) {
@@ -383,7 +382,7 @@ fn build(dir: PathBuf, r: replay::Replayed, min_valid: i64) -> Result<Head> {
         deleted.entry(i).or_default().add(iv);
     }
     let (mut min_t, mut max_t) = (i64::MAX, i64::MIN);
-    for (i, s) in r.series.into_iter().enumerate() {
+    for (i, (s, mut mem)) in r.series.into_iter().zip(r.mem).enumerate() {
         let mut metas = Vec::new();
         for c in s.disk.iter() {
             metas.push(ChunkMeta {
@@ -394,7 +393,6 @@ fn build(dir: PathBuf, r: replay::Replayed, min_valid: i64) -> Result<Head> {
             stats.samples += u64::from(c.num_samples);
             stats.mmapped_chunks += 1;
         }
-        let mut mem = s.mem;
         if let Some(open) = mem.head.take() {
             mem.done.push(open.done());
         }
@@ -416,25 +414,35 @@ fn build(dir: PathBuf, r: replay::Replayed, min_valid: i64) -> Result<Head> {
             min_t = min_t.min(m.min_time);
             max_t = max_t.max(m.max_time);
         }
-        let tomb = deleted.remove(&i);
-        if !metas.is_empty() {
-            in_order.push((
-                IndexedSeries {
+        if metas.is_empty() && ooo_metas.is_empty() {
+            // No data: Prometheus's garbage collection after replay drops the series.
+            continue;
+        }
+        stats.series += 1;
+        // Prometheus's out-of-order head has no tombstones (`OOORangeHead.Tombstones`).
+        match (metas.is_empty(), ooo_metas.is_empty()) {
+            (false, false) => {
+                in_order.push(IndexedSeries {
                     labels: s.labels.clone(),
                     chunks: metas,
-                },
-                tomb.clone(),
-            ));
-        }
-        if !ooo_metas.is_empty() {
-            // Prometheus's out-of-order head has no tombstones (`OOORangeHead.Tombstones`).
-            ooo.push((
-                IndexedSeries {
+                    deleted: deleted.remove(&i),
+                });
+                ooo.push(IndexedSeries {
                     labels: s.labels,
                     chunks: ooo_metas,
-                },
-                None,
-            ));
+                    deleted: None,
+                });
+            }
+            (false, true) => in_order.push(IndexedSeries {
+                labels: s.labels,
+                chunks: metas,
+                deleted: deleted.remove(&i),
+            }),
+            _ => ooo.push(IndexedSeries {
+                labels: s.labels,
+                chunks: ooo_metas,
+                deleted: None,
+            }),
         }
     }
     let min_t = min_t.max(min_valid);
@@ -446,40 +454,10 @@ fn build(dir: PathBuf, r: replay::Replayed, min_valid: i64) -> Result<Head> {
         (i64::MAX, i64::MIN)
     };
     let chunks = Arc::new(chunks);
-    let mut labels_seen = std::collections::HashSet::new();
-    for (s, _) in in_order.iter().chain(ooo.iter()) {
-        labels_seen.insert(s.labels.clone());
-    }
-    stats.series = labels_seen.len();
-    let part = |list: Vec<(IndexedSeries, Option<Intervals>)>| {
-        let mut tombs = Vec::new();
-        let series = list
-            .into_iter()
-            .map(|(s, t)| {
-                tombs.push((s.labels.clone(), t));
-                s
-            })
-            .collect();
-        let index = MemIndex::build(series);
-        let by_labels: HashMap<_, _> = tombs.into_iter().collect();
-        let tombstones = index
-            .series_list()
-            .iter()
-            .enumerate()
-            .filter_map(|(i, s)| {
-                by_labels
-                    .get(&s.labels)
-                    .cloned()
-                    .flatten()
-                    .map(|t| (SeriesRef(i as u64), t))
-            })
-            .collect();
-        HeadPart {
-            index,
-            chunks: Arc::clone(&chunks),
-            tombstones,
-            range,
-        }
+    let part = |series: Vec<IndexedSeries>| HeadPart {
+        index: MemIndex::build(series),
+        chunks: Arc::clone(&chunks),
+        range,
     };
     let ooo = (!ooo.is_empty()).then(|| part(ooo));
     Ok(Head {
@@ -553,9 +531,9 @@ fn ooo_chunks(
 fn chain(lists: &[&[(i64, f64)]]) -> Vec<(i64, f64)> {
     use crate::goheap::{heap_pop, heap_push};
     let mut out = Vec::new();
-    let Some(first) = lists.first() else {
+    if lists.is_empty() {
         return out;
-    };
+    }
     // pos[i]: index of list i's current sample + 1 (0 before the first).
     let mut pos = vec![0usize; lists.len()];
     let at = |pos: &[usize], i: usize| -> i64 {
@@ -574,7 +552,6 @@ fn chain(lists: &[&[(i64, f64)]]) -> Vec<(i64, f64)> {
             _ => false,
         }
     };
-    let _ = first;
     let mut heap: Vec<usize> = Vec::new();
     for i in 1..lists.len() {
         if advance(&mut pos, i) {

@@ -56,8 +56,6 @@ pub(crate) struct ReplaySeries {
     wal_ref: u64,
     /// In-order m-mapped chunks.
     pub(crate) disk: Arc<[MmappedChunk]>,
-    /// Chunks built from the WAL (finished and open).
-    pub(crate) mem: MemSeries,
     /// Out-of-order m-mapped chunks.
     pub(crate) ooo_disk: Arc<[MmappedChunk]>,
     /// Out-of-order head chunks cut during the replay, and the open one.
@@ -72,6 +70,8 @@ pub(crate) struct ReplaySeries {
 pub(crate) struct Replayed {
     pub(crate) files: HeadChunkFiles,
     pub(crate) series: Vec<ReplaySeries>,
+    /// Per series (same positions): the chunks built from the WAL, finished and open.
+    pub(crate) mem: Vec<MemSeries>,
     pub(crate) tombstones: Vec<(usize, Interval)>,
     pub(crate) stats: HeadStats,
     pub(crate) warnings: Vec<HeadWarning>,
@@ -208,13 +208,10 @@ pub(crate) fn replay(
             count: r.stats.invalid_histograms,
         });
     }
-    let mut series = r.series;
-    for (s, mem) in series.iter_mut().zip(r.hot) {
-        s.mem = mem;
-    }
     Ok(Replayed {
         files: r.files,
-        series,
+        series: r.series,
+        mem: r.hot,
         tombstones: r.tombstones,
         stats: r.stats,
         warnings: r.warnings,
@@ -386,7 +383,6 @@ impl Replay {
                     labels: labels.clone(),
                     wal_ref,
                     disk: Arc::from([]),
-                    mem: MemSeries::new(),
                     ooo_disk: Arc::from([]),
                     ooo_done: Vec::new(),
                     ooo_open: None,
