@@ -111,9 +111,7 @@ fn bench_dump(c: &mut Criterion) {
                 push_dump_prefix(&mut prefix, series.labels());
                 series
                     .float_batches(&mut ts, &mut vs, |ts, vs| {
-                        for (&t, &v) in ts.iter().zip(vs) {
-                            dl.push(&mut out, &prefix, t, v);
-                        }
+                        dl.push_batch(&mut out, &prefix, ts, vs);
                         if out.len() > 1 << 20 {
                             total += out.len();
                             out.clear();

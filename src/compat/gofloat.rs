@@ -39,10 +39,11 @@ pub fn push_float_g(out: &mut Vec<u8>, v: f64) {
 }
 
 /// A `%g` text: at most 24 bytes (`-2.2250738585072014e-308`), kept on the stack so
-/// that [`FloatG`] can remember it with one fixed-size copy.
+/// that [`FloatG`] can remember it with one fixed-size copy, or written straight into a
+/// caller's 32 bytes ([`format_into`]). Bytes past the end of `buf` are dropped.
 #[derive(Debug, Clone, Copy)]
-struct Text {
-    buf: [u8; 32],
+struct Text<B = [u8; 32]> {
+    buf: B,
     len: usize,
 }
 
@@ -53,10 +54,12 @@ impl Text {
             len: 0,
         }
     }
+}
 
+impl<B: AsMut<[u8]>> Text<B> {
     #[inline]
     fn push(&mut self, b: u8) {
-        if let Some(slot) = self.buf.get_mut(self.len) {
+        if let Some(slot) = self.buf.as_mut().get_mut(self.len) {
             *slot = b;
             self.len += 1;
         }
@@ -65,7 +68,7 @@ impl Text {
     #[inline]
     fn extend(&mut self, bytes: &[u8]) {
         let end = self.len + bytes.len();
-        if let Some(dst) = self.buf.get_mut(self.len..end) {
+        if let Some(dst) = self.buf.as_mut().get_mut(self.len..end) {
             dst.copy_from_slice(bytes);
             self.len = end;
         }
@@ -77,16 +80,28 @@ impl Text {
             self.push(b'0');
         }
     }
+}
 
+impl<B: AsRef<[u8]>> Text<B> {
     #[inline]
     fn as_slice(&self) -> &[u8] {
-        self.buf.get(..self.len).unwrap_or_default()
+        self.buf.as_ref().get(..self.len).unwrap_or_default()
     }
+}
+
+/// Writes `%g` of `v` at the start of `dst` and returns its length: straight into the
+/// destination, for writers that would otherwise copy a freshly built text (and wait for
+/// the stores that built it). `dst` needs 24 bytes; a shorter one gets a cut text.
+#[inline]
+pub fn format_into(dst: &mut [u8], v: f64) -> usize {
+    let mut text = Text { buf: dst, len: 0 };
+    format(&mut text, v);
+    text.len
 }
 
 /// Formats `v` as `%g` into `out`.
 #[inline]
-fn format(out: &mut Text, v: f64) {
+fn format<B: AsMut<[u8]>>(out: &mut Text<B>, v: f64) {
     if !v.is_finite() {
         out.extend(if v.is_nan() {
             b"NaN"
@@ -127,7 +142,7 @@ fn format(out: &mut Text, v: f64) {
 /// most six digits, or `0.` and at most three zeros), copies it without its trailing
 /// zeros; false otherwise.
 #[inline]
-fn plain_as_go(out: &mut Text, s: &[u8]) -> bool {
+fn plain_as_go<B: AsMut<[u8]>>(out: &mut Text<B>, s: &[u8]) -> bool {
     let Some(dot) = s.iter().position(|&b| b == b'.') else {
         return false;
     };
@@ -259,7 +274,7 @@ fn zmij_digits(s: &[u8]) -> (Text, i32) {
 
 /// Writes `d × 10^k` (d > 0, no trailing zeros) in `%g`'s layout.
 #[inline]
-fn push_int_digits(out: &mut Text, d: u64, k: i32) {
+fn push_int_digits<B: AsMut<[u8]>>(out: &mut Text<B>, d: u64, k: i32) {
     let mut buf = itoa::Buffer::new();
     let digits = buf.format(d).as_bytes();
     push_layout(out, digits, k + digits.len() as i32 - 1);
@@ -268,7 +283,7 @@ fn push_int_digits(out: &mut Text, d: u64, k: i32) {
 /// Writes the significant `digits` (no trailing zeros), the first at decimal exponent
 /// `exp`, in `%g`'s layout.
 #[inline]
-fn push_layout(out: &mut Text, digits: &[u8], exp: i32) {
+fn push_layout<B: AsMut<[u8]>>(out: &mut Text<B>, digits: &[u8], exp: i32) {
     let (first, rest) = digits.split_first().unwrap_or((&b'0', &[]));
     if !(-4..6).contains(&exp) {
         out.push(*first);
