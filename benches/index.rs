@@ -1,5 +1,9 @@
 //! Index open cost and a full series walk over the largest fixture block, plus the whole
 //! dump path (series, chunks, samples) without output.
+//!
+//! `TSBLOCK_BENCH_BLOCK=/path/to/block` adds the open of that block and its first postings
+//! lookup (which reads the postings offset table), to show open costs the same on a block
+//! of any number of series.
 
 use criterion::{black_box, criterion_group, criterion_main, Criterion};
 use tsblock::index::Index;
@@ -38,6 +42,21 @@ fn bench_index(c: &mut Criterion) {
         })
     });
     g.finish();
+    if let Some(dir) = std::env::var_os("TSBLOCK_BENCH_BLOCK") {
+        let mut g = c.benchmark_group("index_given");
+        g.bench_function("Block::open (mmap)", |b| {
+            b.iter(|| Block::open(black_box(&dir)).map(|b| b.size()))
+        });
+        g.sample_size(10);
+        g.bench_function("Block::open + postings of __name__", |b| {
+            b.iter(|| {
+                let block = Block::open(black_box(&dir)).expect("open");
+                let values = block.index().label_values(b"__name__").expect("values");
+                values.len()
+            })
+        });
+        g.finish();
+    }
 }
 
 fn bench_select(c: &mut Criterion) {

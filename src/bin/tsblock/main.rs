@@ -387,12 +387,59 @@ type Job<'a> = (
     Result<(), Failure>,
 );
 
+/// Series gathered for one batch, with their chunk counts, and how the gathering ended.
+#[derive(Default)]
+struct Batch<'a> {
+    series: Vec<(tsblock::query::Series<'a>, usize)>,
+    chunks: usize,
+    /// A series too long for a batch, written alone after it.
+    big: Option<tsblock::query::Series<'a>>,
+    failed: Option<tsblock::Error>,
+    /// The set is exhausted.
+    done: bool,
+}
+
+impl<'a> Batch<'a> {
+    /// Takes series from `set` until the batch holds `BATCH_CHUNKS` chunks, a long series
+    /// comes, the set fails or ends.
+    fn gather(set: &mut tsblock::query::SeriesSet<'a>) -> Self {
+        let mut b = Batch::default();
+        while b.chunks < BATCH_CHUNKS {
+            match set.next() {
+                Some(Ok(series)) => {
+                    let n = series.chunks().map(|(_, c)| c.len()).sum::<usize>();
+                    if n >= BATCH_CHUNKS {
+                        b.big = Some(series);
+                        break;
+                    }
+                    b.chunks += n.max(1);
+                    b.series.push((series, n.max(1)));
+                }
+                Some(Err(e)) => {
+                    b.failed = Some(e);
+                    break;
+                }
+                None => {
+                    b.done = true;
+                    break;
+                }
+            }
+        }
+        b
+    }
+
+    /// True when nothing can follow this batch.
+    fn last(&self) -> bool {
+        self.failed.is_some() || self.done
+    }
+}
+
 fn dump(out: &mut Out, db: &Db, range: &TimeRange, matching: &Matching) -> Result<(), Failure> {
     // Series are merged in order on this thread and gathered into batches. A batch is cut
     // in two halves of about the same number of chunks: the helper thread formats the
-    // second while this one formats the first, and both are written in order. Each
-    // series' text is complete or ends at its error, which stops the dump after the text
-    // before it.
+    // second while this one formats the first and then gathers the next batch; both
+    // halves are written in order. Each series' text is complete or ends at its error,
+    // which stops the dump after the text before it.
     let mut set = db.select_any(&matching.sets(), range.min_time, range.max_time)?;
     std::thread::scope(|scope| {
         let (to_helper, jobs) = std::sync::mpsc::sync_channel::<Job<'_>>(1);
@@ -416,74 +463,57 @@ fn dump(out: &mut Out, db: &Db, range: &TimeRange, matching: &Matching) -> Resul
         let mut mine = SeriesFormatter::new();
         let mut buf_a = Vec::new();
         // The helper's batch vector and buffer, passed back and forth.
-        let mut spare: Option<(Vec<tsblock::query::Series<'_>>, Vec<u8>)> =
-            Some((Vec::new(), Vec::new()));
-        let mut batch: Vec<(tsblock::query::Series<'_>, usize)> = Vec::new();
+        let (mut theirs, mut buf_b) = (Vec::new(), Vec::new());
+        let mut next = Batch::gather(&mut set);
         loop {
-            batch.clear();
-            let (mut chunks, mut big, mut failed, mut done) = (0, None, None, false);
-            while chunks < BATCH_CHUNKS {
-                match set.next() {
-                    Some(Ok(series)) => {
-                        let n = series.chunks().map(|(_, c)| c.len()).sum::<usize>();
-                        if n >= BATCH_CHUNKS {
-                            big = Some(series);
-                            break;
-                        }
-                        chunks += n.max(1);
-                        batch.push((series, n.max(1)));
-                    }
-                    Some(Err(e)) => {
-                        failed = Some(e);
-                        break;
-                    }
-                    None => {
-                        done = true;
-                        break;
-                    }
-                }
-            }
+            let mut batch = std::mem::take(&mut next);
             // The first series that takes the first half past half the chunks.
             let mut seen = 0;
             let half = batch
+                .series
                 .iter()
                 .position(|(_, n)| {
                     seen += n;
-                    seen * 2 >= chunks
+                    seen * 2 >= batch.chunks
                 })
-                .map_or(batch.len(), |i| i + 1);
-            let (mut theirs, buf_b) = spare.take().unwrap_or_default();
+                .map_or(batch.series.len(), |i| i + 1);
             theirs.clear();
-            theirs.extend(batch.drain(half..).map(|(s, _)| s));
+            theirs.extend(batch.series.drain(half..).map(|(s, _)| s));
             let sent = !theirs.is_empty();
             if sent {
+                let job = (
+                    std::mem::take(&mut theirs),
+                    std::mem::take(&mut buf_b),
+                    Ok(()),
+                );
                 // The helper ends only when this sender is dropped, so this send succeeds.
-                let _ = to_helper.send((theirs, buf_b, Ok(())));
-            } else {
-                spare = Some((theirs, buf_b));
+                let _ = to_helper.send(job);
             }
             buf_a.clear();
             let mut ra = Ok(());
-            for (s, _) in &batch {
+            for (s, _) in &batch.series {
                 if let Err(e) = mine.format(s, &mut buf_a, |_| Ok(())) {
                     ra = Err(e);
                     break;
                 }
             }
+            if ra.is_ok() && !batch.last() {
+                next = Batch::gather(&mut set);
+            }
             out.write_through(&buf_a)?;
             if sent {
-                let Ok((theirs, buf_b, rb)) = done_jobs.recv() else {
+                let Ok((series, buf, rb)) = done_jobs.recv() else {
                     // The helper panicked; the scope re-raises its panic.
                     return Ok(());
                 };
+                (theirs, buf_b) = (series, buf);
                 ra?;
                 out.write_through(&buf_b)?;
                 rb?;
-                spare = Some((theirs, buf_b));
             } else {
                 ra?;
             }
-            if let Some(series) = big {
+            if let Some(series) = batch.big.take() {
                 mine.format(&series, &mut out.buf, |buf| {
                     if buf.len() >= FLUSH_AT {
                         Out::flush_buf(buf)?;
@@ -491,12 +521,11 @@ fn dump(out: &mut Out, db: &Db, range: &TimeRange, matching: &Matching) -> Resul
                     Ok(())
                 })?;
                 out.maybe_flush()?;
-                continue;
             }
-            if let Some(e) = failed {
+            if let Some(e) = batch.failed {
                 return Err(e.into());
             }
-            if done {
+            if batch.done {
                 return Ok(());
             }
         }
