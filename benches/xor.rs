@@ -120,6 +120,10 @@ fn bench_fixtures(c: &mut Criterion) {
     g.bench_function("fixture many-series", |b| {
         b.iter(|| decode_all(black_box(&chunks)))
     });
+    let (mut ts, mut vs) = (Vec::new(), Vec::new());
+    g.bench_function("fixture many-series decode_into", |b| {
+        b.iter(|| decode_all_into(black_box(&chunks), &mut ts, &mut vs))
+    });
     // Every XOR chunk of every fixture block.
     let dbs: Vec<Db> = std::fs::read_dir("testdata/blocks")
         .map(|rd| rd.filter_map(|e| Db::open(e.ok()?.path()).ok()).collect())
@@ -143,6 +147,9 @@ fn bench_fixtures(c: &mut Criterion) {
     g.throughput(Throughput::Elements(all_samples));
     g.bench_function("all fixture blocks", |b| {
         b.iter(|| decode_all(black_box(&all)))
+    });
+    g.bench_function("all fixture blocks decode_into", |b| {
+        b.iter(|| decode_all_into(black_box(&all), &mut ts, &mut vs))
     });
     g.finish();
 }

@@ -20,6 +20,18 @@ pub struct BitReader<'a> {
     len_bits: usize,
 }
 
+/// The 64 bits at bit `pos` of `data`, MSB first; bits past the end read as 0. At least
+/// 57 of them are real bits of `data` when it is long enough.
+#[inline(always)]
+pub(crate) fn window_at(data: &[u8], pos: usize) -> u64 {
+    let byte = pos >> 3;
+    let word = match data.get(byte..byte + 8) {
+        Some(b) => u64::from_be_bytes(<[u8; 8]>::try_from(b).unwrap_or_default()),
+        None => load_be(data.get(byte..).unwrap_or_default()),
+    };
+    word << (pos & 7)
+}
+
 #[cold]
 fn load_be(b: &[u8]) -> u64 {
     let mut buf = [0u8; 8];
@@ -44,6 +56,19 @@ impl<'a> BitReader<'a> {
     #[inline]
     pub fn byte_offset(&self) -> usize {
         self.pos >> 3
+    }
+
+    /// The bytes read from, the position in bits and the length in bits: for decoders
+    /// that keep the position in a register for a stretch and [`seek`](Self::seek) back.
+    #[inline]
+    pub(crate) fn parts(&self) -> (&'a [u8], usize, usize) {
+        (self.data, self.pos, self.len_bits)
+    }
+
+    /// Moves to bit `pos` (at most the length; beyond it, to the end).
+    #[inline]
+    pub(crate) fn seek(&mut self, pos: usize) {
+        self.pos = pos.min(self.len_bits);
     }
 
     /// Bits not yet read.
@@ -110,6 +135,19 @@ impl<'a> BitReader<'a> {
     /// Reads a Go `binary.ReadUvarint` from the bit stream, one byte at a time.
     /// Returns `Ok(None)` on a varint that overflows 64 bits.
     pub fn read_uvarint(&mut self) -> Result<Option<u64>, EndOfStream> {
+        if self.pos & 7 == 0 {
+            // On a byte boundary (the start of every XOR chunk's first two samples): the
+            // bytes decode as they lie.
+            let rest = self.data.get(self.pos >> 3..).unwrap_or_default();
+            return match crate::bytes::decode_uvarint(rest) {
+                Ok((v, n)) => {
+                    self.pos += 8 * n;
+                    Ok(Some(v))
+                }
+                Err(crate::bytes::UvarintError::Overflow) => Ok(None),
+                Err(crate::bytes::UvarintError::Truncated) => Err(EndOfStream),
+            };
+        }
         let mut x = 0u64;
         let mut shift = 0u32;
         for i in 0..10 {

@@ -4,7 +4,7 @@
 //! value bits; sample 1 is `uvarint(t1 - t0)` and an XOR-coded value; later samples carry a
 //! delta-of-delta timestamp in one of four buckets and an XOR-coded value.
 
-use super::bstream::{BitReader, EndOfStream};
+use super::bstream::{window_at, BitReader, EndOfStream};
 use crate::error::{FormatError, FormatErrorKind, Section};
 
 pub use super::xor_append::XorAppender;
@@ -23,9 +23,6 @@ pub struct XorIter<'a> {
     v: u64,
     leading: u8,
     trailing: u8,
-    /// The last sample repeated the delta and value before it (`00`): the batch decoder
-    /// then looks for a run of them.
-    same: bool,
 }
 
 /// Bit width of the delta-of-delta payload per prefix (`10`, `110`, `1110`, `1111`).
@@ -110,7 +107,6 @@ impl<'a> XorIter<'a> {
             v: 0,
             leading: 0,
             trailing: 0,
-            same: false,
         })
     }
 
@@ -143,8 +139,8 @@ impl<'a> XorIter<'a> {
         let room = left.min(self.br.bits_left() / 2 + 2);
         ts.reserve(room);
         vs.reserve(room);
-        // Through `next`, so that `step` keeps its single caller and stays inlined there.
-        // Slots are made first and filled in place: no capacity check per sample.
+        // Slots are made first and filled in place: no capacity check per sample. The
+        // common samples go through `fast`, the rest through `next`.
         let start = ts.len();
         ts.resize(start + room, 0);
         vs.resize(start + room, 0.0);
@@ -152,36 +148,20 @@ impl<'a> XorIter<'a> {
         let mut failed = None;
         let ts_slots = ts.get_mut(start..).unwrap_or_default();
         let vs_slots = vs.get_mut(start..).unwrap_or_default();
-        let slots = ts_slots.len().min(vs_slots.len());
-        let (mut ts_it, mut vs_it) = (ts_slots.iter_mut(), vs_slots.iter_mut());
-        while n < slots {
-            // After a `00` (same delta, same value), another one ahead: a constant series
-            // at a steady interval. Count the whole run from one 57-bit window and write
-            // it without decoding each sample. Bounded by the samples announced, the bits
-            // there are and the slots left.
-            if self.same && self.br.peek(2) == 0 {
-                let pairs = (self.br.peek(57).leading_zeros() - 7) as usize / 2;
-                let run = pairs
-                    .min(usize::from(self.total - self.read))
-                    .min(self.br.bits_left() / 2)
-                    .min(slots - n);
-                let v = f64::from_bits(self.v);
-                for (t_slot, v_slot) in ts_it.by_ref().zip(vs_it.by_ref()).take(run) {
-                    self.t = self.t.wrapping_add(self.t_delta as i64);
-                    *t_slot = self.t;
-                    *v_slot = v;
-                }
-                // In range: run <= bits_left / 2.
-                let _ = self.br.consume(2 * run as u32);
-                self.read += run as u16;
-                n += run;
-                if run > 0 {
-                    continue;
+        let mut slots = ts_slots.iter_mut().zip(vs_slots.iter_mut());
+        while n < room {
+            if self.read >= 2 {
+                let k = self.fast(&mut slots, room - n);
+                n += k;
+                if n >= room || self.read >= self.total {
+                    break;
                 }
             }
+            // The first two samples, and any the fast path leaves (a 64-bit delta of
+            // deltas, the stream's end, an error).
             match self.next() {
                 Some(Ok((t, v))) => {
-                    if let (Some(t_slot), Some(v_slot)) = (ts_it.next(), vs_it.next()) {
+                    if let Some((t_slot, v_slot)) = slots.next() {
                         *t_slot = t;
                         *v_slot = v;
                     }
@@ -206,6 +186,120 @@ impl<'a> XorIter<'a> {
             vs.push(v);
         }
         Ok(())
+    }
+
+    /// Decodes up to `want` samples from the third on into `slots` while each takes the
+    /// common path, and returns how many: one 64-bit window per sample (two or three for
+    /// a long value), position and state in registers, written back at the end. A run of `00`
+    /// samples (same delta, same value: a constant series at a steady interval) is counted
+    /// from one window. It stops, with the state at the sample it could not take, at a
+    /// 64-bit delta of deltas, a bad window or the stream's end; `next` then decodes that
+    /// sample and reports any error.
+    #[inline]
+    fn fast<'s>(
+        &mut self,
+        slots: &mut impl Iterator<Item = (&'s mut i64, &'s mut f64)>,
+        want: usize,
+    ) -> usize {
+        let (data, mut pos, len_bits) = self.br.parts();
+        let (mut t, mut delta, mut v) = (self.t, self.t_delta, self.v);
+        let (mut lead, mut trail) = (u32::from(self.leading), u32::from(self.trailing));
+        let want = want.min(usize::from(self.total.saturating_sub(self.read)));
+        let mut n = 0;
+        while n < want {
+            let w = window_at(data, pos);
+            if w >> 62 == 0 {
+                // `00` pairs among the 56 bits sure to be real, within the stream.
+                let run = (w.leading_zeros().min(56) / 2) as usize;
+                let run = run.min(want - n).min((len_bits - pos) / 2);
+                if run == 0 {
+                    break;
+                }
+                let value = f64::from_bits(v);
+                for (t_slot, v_slot) in slots.by_ref().take(run) {
+                    t = t.wrapping_add(delta as i64);
+                    *t_slot = t;
+                    *v_slot = value;
+                }
+                n += run;
+                pos += 2 * run;
+                continue;
+            }
+            let (mut p, width) = match (!w).leading_zeros() {
+                0 => (1u32, 0u32),
+                1 => (2, DOD_WIDTHS[0]),
+                2 => (3, DOD_WIDTHS[1]),
+                3 => (4, DOD_WIDTHS[2]),
+                _ => break,
+            };
+            let mut dod = 0u64;
+            if width > 0 {
+                let bits = (w << p) >> (64 - width);
+                p += width;
+                // The asymmetric buckets of `read_dod`.
+                dod = if bits > 1 << (width - 1) {
+                    bits.wrapping_sub(1 << width)
+                } else {
+                    bits
+                };
+            }
+            // p <= 24: the value's control bits and a new window's header are in `w`.
+            let c = w << p;
+            let (mut nv, mut nl, mut nt) = (v, lead, trail);
+            if c >> 63 == 0 {
+                p += 1;
+            } else {
+                if c >> 62 == 0b11 {
+                    let l = ((c >> 57) & 0x1f) as u32;
+                    let sig = match ((c >> 51) & 0x3f) as u32 {
+                        0 => 64,
+                        s => s,
+                    };
+                    if l + sig > 64 {
+                        break;
+                    }
+                    (nl, nt) = (l, 64 - l - sig);
+                    p += 13;
+                } else {
+                    p += 2;
+                }
+                // At least one significant bit: leading + trailing <= 63.
+                let sig = 64 - nl - nt;
+                let bits = if p + sig <= 57 {
+                    (w << p) >> (64 - sig)
+                } else if sig <= 57 {
+                    window_at(data, pos + p as usize) >> (64 - sig)
+                } else {
+                    // 58 to 64 bits: 32 from one window, the rest from the next.
+                    let at = pos + p as usize;
+                    let hi = window_at(data, at) >> 32;
+                    let lo = window_at(data, at + 32) >> (96 - sig);
+                    (hi << (sig - 32)) | lo
+                };
+                p += sig;
+                nv ^= bits << nt.min(63);
+            }
+            let end = pos + p as usize;
+            if end > len_bits {
+                break;
+            }
+            let Some((t_slot, v_slot)) = slots.next() else {
+                break;
+            };
+            delta = delta.wrapping_add(dod);
+            t = t.wrapping_add(delta as i64);
+            (v, lead, trail) = (nv, nl, nt);
+            *t_slot = t;
+            *v_slot = f64::from_bits(v);
+            n += 1;
+            pos = end;
+        }
+        self.br.seek(pos);
+        (self.t, self.t_delta, self.v) = (t, delta, v);
+        // Both are at most 64 (checked where a window is read).
+        (self.leading, self.trailing) = (lead as u8, trail as u8);
+        self.read += n as u16;
+        n
     }
 
     fn error(&self, kind: FormatErrorKind) -> FormatError {
@@ -286,10 +380,8 @@ impl<'a> XorIter<'a> {
                 // Fast path: '00' = same delta, same value.
                 if self.br.peek(2) == 0 && self.br.consume(2).is_ok() {
                     self.t = self.t.wrapping_add(self.t_delta as i64);
-                    self.same = true;
                     return Ok(());
                 }
-                self.same = false;
                 let dod = self.read_dod()?;
                 self.t_delta = self.t_delta.wrapping_add(dod as u64);
                 self.t = self.t.wrapping_add(self.t_delta as i64);
@@ -311,7 +403,6 @@ impl Iterator for XorIter<'_> {
         // The commonest sample, `00` (same delta, same value), without the call into `step`.
         if self.read >= 2 && self.br.peek(2) == 0 && self.br.consume(2).is_ok() {
             self.t = self.t.wrapping_add(self.t_delta as i64);
-            self.same = true;
             self.read += 1;
             return Some(Ok((self.t, f64::from_bits(self.v))));
         }
@@ -338,11 +429,20 @@ mod tests {
     use super::*;
     use crate::chunkenc::Flavor;
 
+    /// The samples by the iterator, checked equal to the batch decoder's.
     fn decode(data: &[u8]) -> Vec<(i64, u64)> {
-        XorIter::new(data)
+        let by_next: Vec<(i64, u64)> = XorIter::new(data)
             .unwrap()
             .map(|r| r.map(|(t, v)| (t, v.to_bits())).unwrap())
-            .collect()
+            .collect();
+        let (mut ts, mut vs) = (Vec::new(), Vec::new());
+        XorIter::new(data)
+            .unwrap()
+            .decode_into(&mut ts, &mut vs)
+            .unwrap();
+        let batch: Vec<(i64, u64)> = ts.into_iter().zip(vs.iter().map(|v| v.to_bits())).collect();
+        assert_eq!(batch, by_next);
+        by_next
     }
 
     #[test]
@@ -489,6 +589,22 @@ mod tests {
                 samples.push((t, bits));
             }
             proptest::prop_assert_eq!(decode(&encode(&samples)), samples);
+        }
+
+        #[test]
+        fn batch_equals_iterator_on_garbage(data in proptest::collection::vec(proptest::num::u8::ANY, 2..300)) {
+            // Whatever the bytes, the batch decoder yields the iterator's samples and its
+            // error, bit for bit.
+            let by_next: Vec<_> = XorIter::new(&data).unwrap().collect();
+            let ok: Vec<(i64, u64)> = by_next
+                .iter()
+                .filter_map(|r| r.as_ref().ok().map(|(t, v)| (*t, v.to_bits())))
+                .collect();
+            let (mut ts, mut vs) = (Vec::new(), Vec::new());
+            let r = XorIter::new(&data).unwrap().decode_into(&mut ts, &mut vs);
+            let got: Vec<(i64, u64)> = ts.iter().copied().zip(vs.iter().map(|v| v.to_bits())).collect();
+            proptest::prop_assert_eq!(got, ok);
+            proptest::prop_assert_eq!(r.err(), by_next.last().and_then(|r| r.clone().err()));
         }
 
         #[test]
