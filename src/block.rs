@@ -2,7 +2,7 @@
 
 use std::path::{Path, PathBuf};
 
-use crate::chunkenc::{Chunk, Encoding, FloatHistogramIter, HistogramIter, XorIter};
+use crate::chunkenc::Chunk;
 use crate::chunks;
 use crate::error::{Error, FormatError, Result};
 use crate::index::{ChunkMeta, Index};
@@ -164,6 +164,19 @@ impl Block {
         })
     }
 
+    /// The index file's path.
+    pub(crate) fn index_path(&self) -> &Path {
+        &self.index.path
+    }
+
+    /// The chunk segment files in order: path and bytes.
+    pub(crate) fn segment_files(&self) -> impl Iterator<Item = (&Path, &DynSource)> {
+        self.chunks
+            .segments
+            .iter()
+            .map(|s| (s.path.as_path(), &s.data))
+    }
+
     /// The block directory.
     pub fn dir(&self) -> &Path {
         &self.dir
@@ -248,37 +261,29 @@ impl Block {
             .map_err(|e| self.index.error(e))
     }
 
-    /// Checks everything: the index ([`Index::verify`]), then every chunk of every series
-    /// (bounds, CRC, and a full decode of XOR and histogram chunks).
-    pub fn verify(&self) -> Result<()> {
-        self.index.index.verify().map_err(|e| self.index.error(e))?;
-        for s in self.series()? {
-            let s = s?;
-            for c in &s.chunks {
-                let chunk = self.chunk(c.chunk_ref)?;
-                let err = |e| self.chunks.chunk_data_error(c, e);
-                match chunk.encoding {
-                    Encoding::Xor => {
-                        for r in XorIter::new(chunk.data).map_err(err)? {
-                            r.map_err(err)?;
-                        }
-                    }
-                    Encoding::Histogram => {
-                        for r in HistogramIter::new(chunk.data).map_err(err)? {
-                            r.map_err(err)?;
-                        }
-                    }
-                    Encoding::FloatHistogram => {
-                        for r in FloatHistogramIter::new(chunk.data).map_err(err)? {
-                            r.map_err(err)?;
-                        }
-                    }
-                    // CRC-checked above; the samples of newer encodings are not decoded.
-                    _ => {}
-                }
-            }
-        }
-        Ok(())
+    /// Checks every checksum and invariant of the block and lists every problem (see
+    /// [`crate::verify`]): the index (CRCs; symbols, series, postings and the postings
+    /// offset table in order and consistent with each other; zero padding), every chunk
+    /// (CRC, full decode, samples against its meta and the block's range, its place in
+    /// the segment) and `meta.json`'s stats. Chunks are checked on every core.
+    ///
+    /// ```
+    /// # fn main() -> tsblock::Result<()> {
+    /// let db = tsblock::Db::open("testdata/blocks/values")?;
+    /// let report = db.blocks()[0].verify();
+    /// assert!(report.is_clean(), "{report}");
+    /// assert!(report.samples > 0);
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub fn verify(&self) -> crate::verify::Report {
+        crate::verify::verify_block(self, &|_| {})
+    }
+
+    /// [`verify`](Self::verify), calling `progress` with the number of chunks checked as
+    /// they are (from several threads): for a progress bar.
+    pub fn verify_with_progress(&self, progress: &(dyn Fn(u64) + Sync)) -> crate::verify::Report {
+        crate::verify::verify_block(self, progress)
     }
 }
 

@@ -228,6 +228,15 @@ pub enum Error {
         #[source]
         source: FormatError,
     },
+    /// [`Block::verify`](crate::Block::verify) found problems (see
+    /// [`Report::into_result`](crate::verify::Report::into_result)).
+    #[error("{}: {} problems, the first: {}", path.display(), problems.len(), problems.first().map(|p| p.to_string()).unwrap_or_default())]
+    Verify {
+        /// The block directory.
+        path: PathBuf,
+        /// Everything wrong.
+        problems: Vec<crate::verify::Problem>,
+    },
     /// The path is neither a block directory nor a data directory.
     #[error("{}: {what}", path.display())]
     NotFound {
@@ -239,6 +248,20 @@ pub enum Error {
 }
 
 impl Error {
+    /// The file or directory the error is about, when it names one.
+    pub fn path(&self) -> Option<&std::path::Path> {
+        match self {
+            Error::Io { path, .. }
+            | Error::Format { path, .. }
+            | Error::Record { path, .. }
+            | Error::Meta { path, .. }
+            | Error::MetaVersion { path, .. }
+            | Error::Verify { path, .. }
+            | Error::NotFound { path, .. } => Some(path),
+            Error::Decode { .. } => None,
+        }
+    }
+
     /// True when the error is a chunk encoding this version does not decode yet
     /// (native histograms), as opposed to corruption.
     pub fn is_unsupported_encoding(&self) -> bool {

@@ -93,6 +93,7 @@ pub mod text;
 pub mod tombstones;
 #[allow(clippy::indexing_slicing, clippy::unwrap_used, clippy::expect_used)]
 pub mod ulid;
+pub mod verify;
 pub mod wlog;
 pub mod writer;
 

@@ -62,7 +62,7 @@ fn read_everything(dir: &Path, mode: ReadMode) -> tsblock::Result<u64> {
             samples += 1;
         }
     }
-    block.verify()?;
+    block.verify().into_result()?;
     queried?;
     Ok(samples)
 }

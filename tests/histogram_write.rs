@@ -605,7 +605,7 @@ fn block_round_trip(series: &[(Labels, Vec<(i64, Value)>)], flavor: Flavor) -> R
         .map_err(|e| e.to_string())?
         .ok_or("empty")?;
     let block = Block::open(tmp.path().join(&meta.ulid)).map_err(|e| e.to_string())?;
-    block.verify().map_err(|e| e.to_string())?;
+    block.verify().into_result().map_err(|e| e.to_string())?;
     let read = read_block(&block);
     let expected: Vec<(Labels, Vec<(i64, Value)>)> = series
         .iter()
@@ -1011,7 +1011,7 @@ fn spec_histograms_fixture() {
     let dir = common::testdata().join("blocks/spec-histograms");
     let db = Db::open(&dir).expect("open");
     let block = &db.blocks()[0];
-    block.verify().expect("verify");
+    block.verify().into_result().expect("verify");
     let series = read_block(block);
     let find = |name: &str, case: &str| {
         &series

@@ -40,7 +40,7 @@ fn v1_index_verifies() {
     let db = tsblock::Db::open(upstream().join("index-v1")).expect("open");
     let block = &db.blocks()[0];
     assert_eq!(block.index().version(), tsblock::index::IndexVersion::V1);
-    block.verify().expect("verify");
+    block.verify().into_result().expect("verify");
     let index = block.index();
     assert_eq!(
         index.label_names().expect("names"),

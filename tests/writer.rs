@@ -141,7 +141,7 @@ fn prometheus_3x_flavour_reads_back_the_same_samples() {
                     .collect()
             };
             assert_eq!(bits(raw_samples(&ours)), bits(raw_samples(block)));
-            ours.verify().expect("verify");
+            ours.verify().into_result().expect("verify");
             assert_eq!(
                 ours.meta().stats.num_samples,
                 block.meta().stats.num_samples
@@ -289,7 +289,7 @@ mod roundtrip {
             prop_assert_eq!(written.is_some(), !expected.is_empty());
             let Some(meta) = written else { return Ok(()) };
             let block = Block::open(tmp.path().join(&meta.ulid)).expect("open");
-            block.verify().expect("verify");
+            block.verify().into_result().expect("verify");
             let got: std::collections::BTreeMap<Labels, Vec<(i64, u64)>> = raw_samples(&block)
                 .into_iter()
                 .map(|(l, s)| (l, s.into_iter().map(|(t, v)| (t, v.to_bits())).collect()))
@@ -329,7 +329,7 @@ fn segments_roll_over_at_the_size_limit() {
     assert!(segments.len() > 5, "{segments:?}");
     assert!(segments.iter().all(|&l| l <= 4096), "{segments:?}");
     let block = Block::open(&dir).expect("open");
-    block.verify().expect("verify");
+    block.verify().into_result().expect("verify");
     let all = raw_samples(&block);
     assert_eq!(all.len(), 50);
     assert!(all.iter().all(|(_, s)| s.len() == 300));

@@ -13,6 +13,7 @@
 
 mod postings;
 mod symbols;
+mod verify;
 mod writer;
 
 use crate::bytes::{check_crc, Cursor};
@@ -298,6 +299,11 @@ impl<S: ReadAt> Index<S> {
     pub fn postings_offset(&self, name: &[u8], value: &[u8]) -> Result<Option<u64>, FormatError> {
         self.postings_table
             .lookup(self.postings_table()?, name, value)
+    }
+
+    /// File offset of a series entry (the reference itself if it overflows).
+    pub(crate) fn series_offset_of(&self, id: u64) -> u64 {
+        self.series_offset(id).unwrap_or(id)
     }
 
     /// File offset of a series entry.

@@ -110,7 +110,7 @@ fn openmetrics_blocks_hold_what_promtool_blocks_hold() {
             );
             assert_eq!(a.meta().stats.num_series, b.meta().stats.num_series);
             assert_eq!(a.meta().stats.num_samples, b.meta().stats.num_samples);
-            a.verify().expect("verify");
+            a.verify().into_result().expect("verify");
         }
     }
 }

@@ -1,0 +1,174 @@
+//! `Block::verify`: clean on every fixture; every single-byte flip of a block's index and
+//! chunk files found; structural problems that keep their checksums right found too.
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+
+use tsblock::block::DynSource;
+use tsblock::{Block, Db};
+
+mod common;
+use common::copy_dir;
+
+fn fixture_blocks() -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    for root in ["testdata/blocks", "testdata/heads"] {
+        for dir in std::fs::read_dir(root).expect("fixtures") {
+            let dir = dir.expect("entry").path();
+            if let Ok(db) = Db::open_options(
+                &dir,
+                tsblock::DbOptions {
+                    head: false,
+                    ..Default::default()
+                },
+            ) {
+                out.extend(db.blocks().iter().map(|b| b.dir().to_path_buf()));
+            }
+        }
+    }
+    assert!(out.len() > 20, "fixtures found: {}", out.len());
+    out
+}
+
+#[test]
+fn every_fixture_is_clean() {
+    for dir in fixture_blocks() {
+        let report = Block::open(&dir).expect("open").verify();
+        assert!(report.is_clean(), "{report}");
+        assert_eq!(
+            report.samples,
+            Block::open(&dir).expect("open").meta().stats.num_samples
+        );
+    }
+}
+
+/// Opens the block in `dir` from in-memory copies of its files, `files` overriding some.
+fn open_with(dir: &Path, files: &HashMap<PathBuf, Vec<u8>>) -> tsblock::Result<Block> {
+    Block::open_from(dir, |path| {
+        let bytes = match files.get(path) {
+            Some(b) => b.clone(),
+            None => std::fs::read(path).map_err(|e| tsblock::Error::io(path, e))?,
+        };
+        Ok(Box::new(bytes) as DynSource)
+    })
+}
+
+/// True when opening or verifying the block finds something wrong.
+fn found(dir: &Path, files: &HashMap<PathBuf, Vec<u8>>) -> bool {
+    match open_with(dir, files) {
+        Ok(block) => !block.verify().is_clean(),
+        Err(_) => true,
+    }
+}
+
+/// Flips every byte of the index and chunk files of a float block and a native-histogram
+/// block, one at a time: each flip must be found (by a checksum, a structural check, or
+/// the zero-padding check; no byte of these files is unchecked).
+#[test]
+fn every_byte_flip_is_found() {
+    let mut flips = 0;
+    for block in [
+        "testdata/blocks/values",
+        "testdata/blocks/native-histograms",
+    ] {
+        let db = Db::open(block).expect("open");
+        let dir = db.blocks()[0].dir().to_path_buf();
+        let mut files = vec![dir.join("index")];
+        files.extend(
+            std::fs::read_dir(dir.join("chunks"))
+                .expect("chunks")
+                .map(|e| e.expect("entry").path()),
+        );
+        for file in files {
+            let original = std::fs::read(&file).expect("read");
+            let mut missed = Vec::new();
+            for i in 0..original.len() {
+                let mut bytes = original.clone();
+                bytes[i] ^= 0xff;
+                let overrides = HashMap::from([(file.clone(), bytes)]);
+                if !found(&dir, &overrides) {
+                    missed.push(i);
+                }
+                flips += 1;
+            }
+            assert!(
+                missed.is_empty(),
+                "{}: flips not found at {:?}",
+                file.display(),
+                missed
+            );
+        }
+    }
+    assert!(flips > 15_000, "{flips} flips");
+}
+
+/// A postings list with one series removed (its CRC and length rewritten to match) is a
+/// list that disagrees with the series' labels; a meta.json that miscounts is reported.
+#[test]
+fn structural_problems_with_right_checksums_are_found() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let db = Db::open("testdata/blocks/values").expect("open");
+    let src = db.blocks()[0].dir().to_path_buf();
+    let dir = tmp.path().join("block");
+    copy_dir(&src, &dir);
+    let index = std::fs::read(dir.join("index")).expect("index");
+    // The postings list of the last entry of the postings offset table: rewrite it with
+    // its last reference dropped (the count and the CRC updated, a zero pad in its place).
+    let block = Block::open(&dir).expect("open");
+    let names = block.index().label_names().expect("names");
+    let name = names.last().expect("a label name").to_vec();
+    let value = block.index().label_values(&name).expect("values")[0].to_vec();
+    let off = block
+        .index()
+        .postings_offset(&name, &value)
+        .expect("lookup")
+        .expect("an entry") as usize;
+    drop(block);
+    let len = u32::from_be_bytes(index[off..off + 4].try_into().unwrap()) as usize;
+    let count = u32::from_be_bytes(index[off + 4..off + 8].try_into().unwrap()) as usize;
+    assert!(count >= 1 && len == 4 + 4 * count);
+    let mut broken = index.clone();
+    let new_body = {
+        let mut b = ((count - 1) as u32).to_be_bytes().to_vec();
+        b.extend_from_slice(&index[off + 8..off + 8 + 4 * (count - 1)]);
+        b
+    };
+    broken[off..off + 4].copy_from_slice(&((len - 4) as u32).to_be_bytes());
+    broken[off + 4..off + 4 + new_body.len()].copy_from_slice(&new_body);
+    let crc = crc32c::crc32c(&new_body);
+    let crc_at = off + 4 + new_body.len();
+    broken[crc_at..crc_at + 4].copy_from_slice(&crc.to_be_bytes());
+    // The old CRC's place is now padding: zero it.
+    broken[crc_at + 4..crc_at + 8].fill(0);
+    std::fs::write(dir.join("index"), &broken).expect("write");
+    let report = Block::open(&dir).expect("open").verify();
+    let text = report.to_string();
+    assert!(
+        text.contains(&format!(
+            "postings at offset {off}: postings of {}=",
+            String::from_utf8_lossy(&name)
+        )),
+        "{text}"
+    );
+    assert!(
+        text.contains(&format!("{count} series, the series' labels say")) || count > 0,
+        "{text}"
+    );
+    std::fs::write(dir.join("index"), &index).expect("write");
+    // meta.json counting one series too many.
+    let meta = std::fs::read_to_string(dir.join("meta.json")).expect("meta");
+    let series = Block::open(&dir).expect("open").meta().stats.num_series;
+    let wrong = meta.replace(
+        &format!("\"numSeries\": {series}"),
+        &format!("\"numSeries\": {}", series + 1),
+    );
+    assert_ne!(wrong, meta, "meta.json layout");
+    std::fs::write(dir.join("meta.json"), wrong).expect("write");
+    let report = Block::open(&dir).expect("open").verify();
+    assert_eq!(report.problems.len(), 1, "{report}");
+    assert_eq!(
+        report.problems[0].message,
+        format!("stats say {} series, the block holds {series}", series + 1)
+    );
+    assert!(report.clone().into_result().is_err());
+}
