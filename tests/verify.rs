@@ -172,3 +172,73 @@ fn structural_problems_with_right_checksums_are_found() {
     );
     assert!(report.clone().into_result().is_err());
 }
+
+/// The command: exit 0 and a line per block when clean; exit 1 and every problem, with
+/// file, section and offset, when not; JSON that parses.
+#[test]
+fn verify_command() {
+    let bin = env!("CARGO_BIN_EXE_tsblock");
+    let ok = std::process::Command::new(bin)
+        .args(["verify", "testdata/blocks/multi-block"])
+        .output()
+        .expect("run");
+    assert!(ok.status.success());
+    let text = String::from_utf8(ok.stdout).expect("utf-8");
+    let blocks = Db::open("testdata/blocks/multi-block")
+        .expect("open")
+        .blocks()
+        .len();
+    assert_eq!(text.lines().filter(|l| l.ends_with(": ok")).count(), blocks);
+
+    let tmp = tempfile::tempdir().expect("tempdir");
+    copy_dir(Path::new("testdata/blocks/multi-block"), tmp.path());
+    let mut dirs: Vec<PathBuf> = std::fs::read_dir(tmp.path())
+        .expect("dir")
+        .map(|e| e.expect("entry").path())
+        .filter(|p| p.join("meta.json").exists())
+        .collect();
+    dirs.sort();
+    // Two blocks damaged: a chunk byte in the first, the index TOC of the last (which
+    // stops it from opening); both reported, the blocks between clean.
+    let seg = dirs[0].join("chunks/000001");
+    let mut bytes = std::fs::read(&seg).expect("read");
+    bytes[20] ^= 0x55;
+    std::fs::write(&seg, bytes).expect("write");
+    let index = dirs.last().expect("a block").join("index");
+    let mut bytes = std::fs::read(&index).expect("read");
+    let n = bytes.len();
+    bytes[n - 10] ^= 0x55;
+    std::fs::write(&index, bytes).expect("write");
+    let bad = std::process::Command::new(bin)
+        .args(["verify"])
+        .arg(tmp.path())
+        .output()
+        .expect("run");
+    assert_eq!(bad.status.code(), Some(1));
+    let text = String::from_utf8(bad.stdout).expect("utf-8");
+    assert!(
+        text.contains(&format!("{}: chunk at offset", seg.display())),
+        "{text}"
+    );
+    assert!(
+        text.contains(&format!("{}: index TOC at offset", index.display())),
+        "{text}"
+    );
+    assert_eq!(
+        text.lines().filter(|l| l.ends_with(": ok")).count(),
+        blocks - 2,
+        "{text}"
+    );
+    let json = std::process::Command::new(bin)
+        .args(["verify", "--format", "json"])
+        .arg(tmp.path())
+        .output()
+        .expect("run");
+    assert_eq!(json.status.code(), Some(1));
+    let doc: serde_json::Value = serde_json::from_slice(&json.stdout).expect("json");
+    assert_eq!(doc["blocks"].as_array().expect("blocks").len(), blocks);
+    assert!(doc["problems"].as_u64().expect("count") >= 2);
+    let first = &doc["blocks"][0]["problems"][0];
+    assert_eq!(first["section"], "chunk");
+    assert!(first["offset"].is_u64());
+}
