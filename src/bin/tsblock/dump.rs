@@ -138,7 +138,8 @@ pub(crate) fn dump(
     // second while this one formats the first and then gathers the next batch; both
     // halves are written in order. Each series' text is complete or ends at its error,
     // which stops the dump after the text before it.
-    let mut set = db.select_any(&matching.sets(), range.min_time, range.max_time)?;
+    let (min_time, max_time) = range.resolve(db);
+    let mut set = db.select_any(&matching.sets(), min_time, max_time)?;
     std::thread::scope(|scope| {
         let (to_helper, jobs) = std::sync::mpsc::sync_channel::<Job<'_>>(1);
         let (to_main, done_jobs) = std::sync::mpsc::sync_channel::<Job<'_>>(1);
@@ -237,7 +238,8 @@ pub(crate) fn dump_json(
     matching: &Matching,
 ) -> Result<(), Failure> {
     let mut exporter = JsonExporter::new();
-    for series in db.select_any(&matching.sets(), range.min_time, range.max_time)? {
+    let (min_time, max_time) = range.resolve(db);
+    for series in db.select_any(&matching.sets(), min_time, max_time)? {
         exporter.write_series(out, &series?)?;
     }
     Ok(())

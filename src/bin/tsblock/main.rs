@@ -6,14 +6,16 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
-use tsblock::compat::{self, promtool};
+use tsblock::compat;
 use tsblock::export::wal::{print_log, PrintError, WalFormat};
 use tsblock::query::{Matcher, Selector, SelectorError};
 use tsblock::text::push_quoted;
 use tsblock::{Db, DbOptions, Querier, ReadMode};
 
 mod dump;
+mod ls;
 mod out;
+mod timespec;
 mod verify;
 
 use out::{Failure, Out};
@@ -60,15 +62,41 @@ fn parse_selector(s: &str) -> Result<Selector, SelectorError> {
     s.parse()
 }
 
-/// A closed time range in milliseconds.
+/// A closed time range: milliseconds, RFC 3339 times, or durations before now
+/// (`now-2h`) or before the data's last sample (`-2h`).
 #[derive(Debug, clap::Args)]
 struct TimeRange {
-    /// First timestamp to include (ms, inclusive).
-    #[arg(long, default_value_t = i64::MIN, allow_negative_numbers = true)]
-    min_time: i64,
-    /// Last timestamp to include (ms, inclusive).
-    #[arg(long, default_value_t = i64::MAX, allow_negative_numbers = true)]
-    max_time: i64,
+    /// First timestamp to include (inclusive): milliseconds, an RFC 3339 time
+    /// (2026-01-02T15:04:05Z), now-DURATION, or -DURATION before the data's last sample
+    /// (e.g. -2h). Default: the beginning.
+    #[arg(long, allow_hyphen_values = true, value_parser = timespec::parse_time)]
+    min_time: Option<timespec::TimeSpec>,
+    /// Last timestamp to include (inclusive), in the same forms. Default: the end.
+    #[arg(long, allow_hyphen_values = true, value_parser = timespec::parse_time)]
+    max_time: Option<timespec::TimeSpec>,
+}
+
+impl TimeRange {
+    /// The range in milliseconds, durations taken from now or from the last sample of
+    /// `db`.
+    fn resolve(&self, db: &Db) -> (i64, i64) {
+        let end = || data_end(db);
+        let min = self.min_time.map_or(i64::MIN, |t| t.resolve(end));
+        let max = self.max_time.map_or(i64::MAX, |t| t.resolve(end));
+        (min, max)
+    }
+}
+
+/// The timestamp of the last sample of `db`: the newest block's max time (exclusive, so
+/// minus one) or the head's, whichever is later.
+fn data_end(db: &Db) -> i64 {
+    let blocks = db
+        .blocks()
+        .iter()
+        .map(|b| b.meta().max_time.saturating_sub(1))
+        .max();
+    let head = db.head().and_then(|h| h.stats().max_time);
+    blocks.into_iter().chain(head).max().unwrap_or(0)
 }
 
 /// How `labels` and `label-values` print names and values.
@@ -111,6 +139,9 @@ enum Command {
         /// Print times as dates and sizes in KiB/MiB/….
         #[arg(short = 'r', long)]
         human_readable: bool,
+        /// Output format.
+        #[arg(long, value_enum, default_value_t = ls::LsFormat::Table)]
+        format: ls::LsFormat,
         /// A data directory or one block directory.
         path: PathBuf,
     },
@@ -209,43 +240,9 @@ fn open(path: &PathBuf, opts: DbOptions) -> Result<Db, Failure> {
     Ok(db)
 }
 
-fn ls(out: &mut Out, db: &Db, human: bool) -> Result<(), Failure> {
-    // promtool fails to list a block whose symbol or postings table is corrupt.
-    for b in db.blocks() {
-        b.check_tables()?;
-    }
-    out.buf
-        .extend_from_slice(&promtool::list_table(db.blocks(), human));
-    if let Some(head) = db.head() {
-        eprintln!("tsblock: {}", head_summary(head));
-    }
-    Ok(())
-}
-
-/// One line on what the head holds, for `ls`.
-fn head_summary(head: &tsblock::head::Head) -> String {
-    let s = head.stats();
-    let time = |t: i64| {
-        let mut b = Vec::new();
-        compat::gofmt::push_unix_millis_utc(&mut b, t);
-        String::from_utf8_lossy(&b).into_owned()
-    };
-    let range = match (s.min_time, s.max_time) {
-        (Some(a), Some(b)) => format!("{} to {} ({a} to {b})", time(a), time(b)),
-        _ => "no samples".to_string(),
-    };
-    let mut line = format!(
-        "head: {range}, {} series, {} samples in {} chunks ({} from chunks_head)",
-        s.series, s.samples, s.chunks, s.mmapped_chunks
-    );
-    if s.ooo_samples > 0 {
-        line.push_str(&format!(", {} out-of-order samples", s.ooo_samples));
-    }
-    line
-}
-
 fn series(out: &mut Out, db: &Db, range: &TimeRange, matching: &Matching) -> Result<(), Failure> {
-    for series in db.select_any(&matching.sets(), range.min_time, range.max_time)? {
+    let (min_time, max_time) = range.resolve(db);
+    for series in db.select_any(&matching.sets(), min_time, max_time)? {
         compat::push_labels(&mut out.buf, series?.labels());
         out.buf.push(b'\n');
         out.maybe_flush()?;
@@ -309,10 +306,11 @@ fn run(cli: Cli, out: &mut Out) -> Result<(), Failure> {
     match cli.command {
         Command::Ls {
             human_readable,
+            format,
             path,
         } => {
             let db = open(&path, mode)?;
-            ls(out, &db, human_readable)?;
+            ls::ls(out, &db, human_readable, format)?;
         }
         Command::Dump {
             range,

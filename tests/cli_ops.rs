@@ -1,0 +1,117 @@
+//! Operator commands: `ls --format json`, time flags as people write them.
+
+use std::process::Command;
+
+use tsblock::{Db, DbOptions};
+
+fn tsblock(args: &[&str]) -> std::process::Output {
+    Command::new(env!("CARGO_BIN_EXE_tsblock"))
+        .args(args)
+        .output()
+        .expect("run tsblock")
+}
+
+/// Every block a row with its meta's figures and compaction history, the head a row of
+/// its own.
+#[test]
+fn ls_json_rows() {
+    for dir in ["testdata/heads/running", "testdata/blocks/multi-block"] {
+        let out = tsblock(&["ls", "--format", "json", dir]);
+        assert!(out.status.success());
+        let rows: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
+        let rows = rows.as_array().expect("array");
+        let db = Db::open(dir).expect("open");
+        let blocks: Vec<_> = rows.iter().filter(|r| r["kind"] == "block").collect();
+        assert_eq!(blocks.len(), db.blocks().len());
+        for (row, b) in blocks.iter().zip(db.blocks()) {
+            let m = b.meta();
+            assert_eq!(row["ulid"], m.ulid.as_str());
+            assert_eq!(row["minTime"], m.min_time);
+            assert_eq!(row["maxTime"], m.max_time);
+            assert_eq!(row["numSamples"], m.stats.num_samples);
+            assert_eq!(row["numSeries"], m.stats.num_series);
+            assert_eq!(row["size"], b.size());
+            assert_eq!(row["level"], m.compaction.level);
+            assert_eq!(
+                row["sources"].as_array().expect("sources").len(),
+                m.compaction.sources.len()
+            );
+            assert_eq!(
+                row["parents"].as_array().expect("parents").len(),
+                m.compaction.parents.len()
+            );
+        }
+        let heads: Vec<_> = rows.iter().filter(|r| r["kind"] == "head").collect();
+        match db.head() {
+            Some(h) => {
+                assert_eq!(heads.len(), 1);
+                assert_eq!(heads[0]["numSeries"], h.stats().series);
+                assert_eq!(heads[0]["minTime"], h.stats().min_time.expect("samples"));
+            }
+            None => assert!(heads.is_empty()),
+        }
+        let no_head = Db::open_options(
+            dir,
+            DbOptions {
+                head: false,
+                ..Default::default()
+            },
+        )
+        .expect("open");
+        let out = tsblock(&["ls", "--no-head", "--format", "json", dir]);
+        let rows: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
+        assert_eq!(
+            rows.as_array().expect("array").len(),
+            no_head.blocks().len()
+        );
+    }
+}
+
+/// `--min-time`/`--max-time` in every form select what the milliseconds select; a value
+/// that is none of them is a usage error naming the flag.
+#[test]
+fn time_flags_as_people_write_them() {
+    let dir = "testdata/blocks/multi-block";
+    let db = Db::open(dir).expect("open");
+    let end = db
+        .blocks()
+        .iter()
+        .map(|b| b.meta().max_time - 1)
+        .max()
+        .expect("blocks");
+    let by_ms = |min: i64, max: i64| {
+        tsblock(&[
+            "dump",
+            "--min-time",
+            &min.to_string(),
+            "--max-time",
+            &max.to_string(),
+            dir,
+        ])
+        .stdout
+    };
+    let rel = tsblock(&["dump", "--min-time", "-1h30m", dir]);
+    assert!(rel.status.success());
+    assert_eq!(rel.stdout, by_ms(end - 5_400_000, i64::MAX));
+    assert!(!rel.stdout.is_empty());
+    // 1700006400000 is 2023-11-15T00:00:00Z.
+    let rfc = tsblock(&[
+        "dump",
+        "--min-time=2023-11-15T01:00:00+01:00",
+        "--max-time",
+        "2023-11-15T00:10:00.5Z",
+        dir,
+    ]);
+    assert!(rfc.status.success());
+    assert_eq!(rfc.stdout, by_ms(1_700_006_400_000, 1_700_007_000_500));
+    assert!(!rfc.stdout.is_empty());
+    // Far in the past relative to now: everything.
+    let now = tsblock(&["series", "--min-time", "now-100y", dir]);
+    assert_eq!(now.stdout, tsblock(&["series", dir]).stdout);
+    for bad in ["yesterday", "-2x", "2023-11-15", "now-"] {
+        let out = tsblock(&["series", "--max-time", bad, dir]);
+        assert_eq!(out.status.code(), Some(2), "{bad}");
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(err.contains("--max-time"), "{err}");
+    }
+}
