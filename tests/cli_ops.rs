@@ -115,3 +115,38 @@ fn time_flags_as_people_write_them() {
         assert!(err.contains("--max-time"), "{err}");
     }
 }
+
+/// Stale markers and histogram samples are left out of OpenMetrics text and counted on
+/// stderr; everything else is there, `# EOF` last; `series --format json` is one object
+/// of labels per line.
+#[test]
+fn openmetrics_leaves_out_what_it_cannot_carry() {
+    for (dir, histograms) in [
+        ("testdata/blocks/native-histograms", true),
+        ("testdata/blocks/values", false),
+    ] {
+        let out = tsblock(&["dump", "--format", "openmetrics", dir]);
+        assert!(out.status.success());
+        let text = String::from_utf8(out.stdout).expect("utf-8");
+        assert!(text.ends_with("# EOF\n"));
+        let err = String::from_utf8_lossy(&out.stderr);
+        // "left out S stale markers and H histogram samples, …"
+        let counts: Vec<usize> = err.split(' ').filter_map(|w| w.parse().ok()).collect();
+        let left_out: usize = counts.iter().sum();
+        assert_eq!(counts.len(), if left_out > 0 { 2 } else { 0 }, "{err}");
+        assert_eq!(histograms, counts.get(1).is_some_and(|&h| h > 0), "{err}");
+        let prom = tsblock(&["dump", dir]).stdout;
+        let prom_lines = String::from_utf8(prom).expect("utf-8").lines().count();
+        assert_eq!(text.lines().count() - 1 + left_out, prom_lines, "{dir}");
+    }
+    let dir = "testdata/blocks/values";
+    let series = tsblock(&["series", "--format", "json", dir]);
+    let n = String::from_utf8(series.stdout)
+        .expect("utf-8")
+        .lines()
+        .map(|l| serde_json::from_str::<serde_json::Value>(l).expect("json line"))
+        .filter(|v| v["__name__"].is_string())
+        .count();
+    let db = tsblock::Db::open(dir).expect("open");
+    assert_eq!(n as u64, db.blocks()[0].meta().stats.num_series);
+}

@@ -9,6 +9,8 @@
 //! - [`gofmt`]: `time.Duration`, `time.Time`, `units.Base2Bytes`, `text/tabwriter` (and
 //!   `%g` again, re-exported).
 //! - [`promtool`]: `promtool tsdb list`'s table and `promtool tsdb dump`'s lines.
+//! - [`openmetrics`]: `promtool tsdb dump-openmetrics`'s lines and the series JSON of
+//!   `promtool tsdb dump --format seriesjson`.
 //! - [`push_labels`], [`push_label_pairs`], [`push_bucket`], [`push_histogram`]: Go's
 //!   `String()` of label sets and native histograms (also the `Display` of
 //!   [`crate::histogram::Histogram`] and [`crate::histogram::Bucket`]).
@@ -19,6 +21,7 @@
 pub mod gofloat;
 pub mod gofmt;
 mod model;
+pub mod openmetrics;
 pub mod promtool;
 
 pub use model::{push_bucket, push_histogram, push_label_pairs, push_labels, GoCount};

@@ -244,3 +244,43 @@ pub(crate) fn dump_json(
     }
     Ok(())
 }
+
+/// What promtool 3.x's `tsdb dump-openmetrics` prints, except stale markers and histogram
+/// samples, which OpenMetrics text cannot carry (promtool prints stale markers as `NaN`,
+/// which would come back as a real NaN): they are left out and counted on stderr.
+pub(crate) fn dump_openmetrics(
+    out: &mut Out,
+    db: &Db,
+    range: &TimeRange,
+    matching: &Matching,
+) -> Result<(), Failure> {
+    use tsblock::compat::openmetrics;
+    let (min_time, max_time) = range.resolve(db);
+    let (mut prefix, mut lines) = (Vec::new(), openmetrics::Lines::new());
+    let (mut stale, mut histograms) = (0u64, 0u64);
+    for series in db.select_any(&matching.sets(), min_time, max_time)? {
+        let series = series?;
+        prefix.clear();
+        openmetrics::push_prefix(&mut prefix, series.labels());
+        let mut samples = series.samples();
+        while let Some(sample) = samples.next_sample() {
+            let (t, value) = sample?;
+            match value {
+                SampleRef::Float(v) if v.to_bits() == tsblock::histogram::STALE_NAN_BITS => {
+                    stale += 1
+                }
+                SampleRef::Float(v) => lines.push(&mut out.buf, &prefix, t, v),
+                _ => histograms += 1,
+            }
+            out.maybe_flush()?;
+        }
+    }
+    out.buf.extend_from_slice(openmetrics::EOF);
+    if stale + histograms > 0 {
+        out.flush()?;
+        eprintln!(
+            "tsblock: left out {stale} stale markers and {histograms} histogram samples, which OpenMetrics text cannot carry (dump --format json keeps them)"
+        );
+    }
+    Ok(())
+}

@@ -117,6 +117,22 @@ enum DumpFormat {
     /// each histogram with its full structure (schema, zero bucket, spans, absolute bucket
     /// counts); stale markers as "stale", NaN and ±Inf as strings.
     Json,
+    /// OpenMetrics text, as promtool 3.x's `tsdb dump-openmetrics` prints it
+    /// (`name{a="b"} value seconds`, `# EOF` last), which `promtool tsdb create-blocks-from
+    /// openmetrics` and `tsblock-write openmetrics` read back. Stale markers and histogram
+    /// samples are left out (OpenMetrics text cannot carry them), with a note on stderr
+    /// saying how many.
+    Openmetrics,
+}
+
+/// How `series` prints label sets.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+enum SeriesFormat {
+    /// `{a="b", c="d"}`, as Go's `labels.Labels.String()`.
+    Text,
+    /// One JSON object of labels per line, as promtool ≥ 3.9's `tsdb dump --format
+    /// seriesjson` prints it.
+    Json,
 }
 
 /// How `wal` prints records.
@@ -166,6 +182,9 @@ enum Command {
         range: TimeRange,
         #[command(flatten)]
         matching: Matching,
+        /// Output format.
+        #[arg(long, value_enum, default_value_t = SeriesFormat::Text)]
+        format: SeriesFormat,
         /// A data directory or one block directory.
         path: PathBuf,
     },
@@ -240,10 +259,22 @@ fn open(path: &PathBuf, opts: DbOptions) -> Result<Db, Failure> {
     Ok(db)
 }
 
-fn series(out: &mut Out, db: &Db, range: &TimeRange, matching: &Matching) -> Result<(), Failure> {
+fn series(
+    out: &mut Out,
+    db: &Db,
+    range: &TimeRange,
+    matching: &Matching,
+    format: SeriesFormat,
+) -> Result<(), Failure> {
     let (min_time, max_time) = range.resolve(db);
     for series in db.select_any(&matching.sets(), min_time, max_time)? {
-        compat::push_labels(&mut out.buf, series?.labels());
+        let series = series?;
+        match format {
+            SeriesFormat::Text => compat::push_labels(&mut out.buf, series.labels()),
+            SeriesFormat::Json => {
+                compat::openmetrics::push_labels_json(&mut out.buf, series.labels())
+            }
+        }
         out.buf.push(b'\n');
         out.maybe_flush()?;
     }
@@ -322,15 +353,17 @@ fn run(cli: Cli, out: &mut Out) -> Result<(), Failure> {
             match format {
                 DumpFormat::Prom => dump::dump(out, &db, &range, &matching)?,
                 DumpFormat::Json => dump::dump_json(out, &db, &range, &matching)?,
+                DumpFormat::Openmetrics => dump::dump_openmetrics(out, &db, &range, &matching)?,
             }
         }
         Command::Series {
             range,
             matching,
+            format,
             path,
         } => {
             let db = open(&path, mode)?;
-            series(out, &db, &range, &matching)?;
+            series(out, &db, &range, &matching, format)?;
         }
         Command::Labels {
             matching,
