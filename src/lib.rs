@@ -61,6 +61,7 @@
     clippy::panic
 )]
 
+pub mod analyze;
 pub mod block;
 pub mod bytes;
 pub mod chunkenc;

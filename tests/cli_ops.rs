@@ -150,3 +150,74 @@ fn openmetrics_leaves_out_what_it_cannot_carry() {
     let db = tsblock::Db::open(dir).expect("open");
     assert_eq!(n as u64, db.blocks()[0].meta().stats.num_series);
 }
+
+/// `analyze`: the chunk statistics count every chunk, `--per-series` every series and
+/// sample, `--match` only the matching series; the JSON has the same figures.
+#[test]
+fn analyze_extended_per_series_and_match() {
+    let dir = "testdata/blocks/native-histograms";
+    let db = Db::open(dir).expect("open");
+    let latest = db
+        .blocks()
+        .iter()
+        .max_by_key(|b| b.meta().min_time)
+        .expect("blocks");
+    let meta = latest.meta();
+    let out = tsblock(&[
+        "analyze",
+        "--extended",
+        "--per-series",
+        "--format",
+        "json",
+        dir,
+    ]);
+    assert!(out.status.success());
+    let a: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
+    assert_eq!(a["block"], meta.ulid.as_str());
+    assert_eq!(a["chunks"], meta.stats.num_chunks);
+    let per_series = a["per_series"].as_array().expect("per series");
+    assert_eq!(per_series.len() as u64, meta.stats.num_series);
+    let samples: u64 = per_series
+        .iter()
+        .map(|s| s["samples"].as_u64().expect("samples"))
+        .sum();
+    assert_eq!(samples, meta.stats.num_samples);
+    let figures = a["chunk_figures"].as_array().expect("figures");
+    let chunks_seen: usize = [0, 2]
+        .iter()
+        .map(|&i| figures[i]["values"].as_array().expect("values").len())
+        .sum();
+    assert_eq!(chunks_seen as u64, meta.stats.num_chunks);
+    assert!(!figures[4]["values"].as_array().expect("buckets").is_empty());
+
+    let text = String::from_utf8(tsblock(&["analyze", "--extended", dir]).stdout).expect("utf-8");
+    assert!(text.contains("\nCompaction analysis:\n\nsamples per float chunk (min/avg/max): "));
+    assert!(text.contains("\nbuckets per histogram chunk (min/avg/max): "));
+
+    // --match: only the matching series count.
+    let name = "fixture_float";
+    let want = latest
+        .series()
+        .expect("series")
+        .filter(|s| {
+            s.as_ref()
+                .expect("series")
+                .labels
+                .iter()
+                .any(|l| l.name == b"__name__" && l.value == name.as_bytes())
+        })
+        .count();
+    let sel = format!("{{__name__=\"{name}\"}}");
+    let text =
+        String::from_utf8(tsblock(&["analyze", "--match", &sel, dir]).stdout).expect("utf-8");
+    assert!(
+        text.contains(&format!("\nMatched series: {want}\n")),
+        "{text}"
+    );
+    assert!(
+        text.contains(&format!(
+            "\nHighest cardinality metric names:\n{want} {name}\n"
+        )),
+        "{text}"
+    );
+}

@@ -446,3 +446,103 @@ fn openmetrics_round_trip_through_promtool() {
     let want = std::fs::read(&input).expect("input");
     assert_same("openmetrics round trip", &ours, &want);
 }
+
+/// Splits analyze output into its header lines and its lists (title, lines), at the
+/// list titles (label values may hold blank lines).
+fn analyze_sections(text: &str) -> (Vec<String>, Vec<(String, Vec<String>)>) {
+    const TITLES: [&str; 6] = [
+        "Label pairs most involved in churning:",
+        "Label names most involved in churning:",
+        "Most common label pairs:",
+        "Label names with highest cumulative label value length:",
+        "Highest cardinality labels:",
+        "Highest cardinality metric names:",
+    ];
+    let mut cuts: Vec<(usize, &str)> = TITLES
+        .iter()
+        .map(|t| {
+            let at = text
+                .find(&format!("\n\n{t}\n"))
+                .unwrap_or_else(|| panic!("no {t:?} in {text}"));
+            (at, *t)
+        })
+        .collect();
+    cuts.sort();
+    let head = text[..cuts[0].0].lines().map(str::to_string).collect();
+    let mut lists = Vec::new();
+    for (k, &(at, title)) in cuts.iter().enumerate() {
+        let start = at + 2 + title.len() + 1;
+        let end = cuts.get(k + 1).map_or(text.len(), |c| c.0);
+        let body = text.get(start..end).unwrap_or_default();
+        lists.push((
+            title.to_string(),
+            body.lines().map(str::to_string).collect(),
+        ));
+    }
+    (head, lists)
+}
+
+/// `tsblock analyze` prints promtool 2.42's figures on every fixture data directory
+/// (promtool orders ties at random, so each list is compared as a set, and ours is checked
+/// to be ordered by count, then name); two runs print the same bytes.
+#[test]
+#[ignore = "needs promtool 2.42 (`apt-get install -y prometheus`); run by .ci/run"]
+fn analyze_agrees_with_promtool() {
+    let mut dirs: Vec<PathBuf> = std::fs::read_dir(testdata().join("blocks"))
+        .expect("testdata/blocks")
+        .map(|e| e.expect("entry").path())
+        .collect();
+    dirs.sort();
+    let tmp = tempfile::tempdir().expect("tempdir");
+    for (i, dir) in dirs.iter().enumerate() {
+        // promtool 2.42 wants a wal/ and may write into the directory: a copy.
+        let work = tmp.path().join(format!("d{i}"));
+        copy_dir(dir, &work);
+        std::fs::create_dir_all(work.join("wal")).expect("wal");
+        let theirs = run(promtool()
+            .args(["tsdb", "analyze", "--limit", "100000"])
+            .arg(&work));
+        let ours = run(tsblock()
+            .args(["--no-head", "analyze", "--limit", "100000"])
+            .arg(&work));
+        let again = run(tsblock()
+            .args(["--no-head", "analyze", "--limit", "100000"])
+            .arg(&work));
+        assert_eq!(ours, again, "{}: two runs differ", dir.display());
+        let (ours, theirs) = (
+            String::from_utf8(ours).expect("utf-8"),
+            String::from_utf8(theirs).expect("utf-8"),
+        );
+        let (oh, ol) = analyze_sections(&ours);
+        let (th, tl) = analyze_sections(&theirs);
+        assert_eq!(oh, th, "{}", dir.display());
+        assert_eq!(ol.len(), tl.len(), "{}", dir.display());
+        for ((ot, mut olines), (tt, mut tlines)) in ol.into_iter().zip(tl) {
+            assert_eq!(ot, tt);
+            let key = |l: &String| {
+                let (n, name) = l.split_once(' ').expect("count and name");
+                (
+                    std::cmp::Reverse(n.parse::<u64>().expect("count")),
+                    name.to_string(),
+                )
+            };
+            // (Lines that continue a value with a newline have no count: skipped here.)
+            let ordered: Vec<_> = olines
+                .iter()
+                .filter(|l| {
+                    l.split_once(' ')
+                        .is_some_and(|(n, _)| n.parse::<u64>().is_ok())
+                })
+                .map(key)
+                .collect();
+            assert!(
+                ordered.windows(2).all(|w| w[0].0 <= w[1].0),
+                "{}: {ot} not ordered by count",
+                dir.display()
+            );
+            olines.sort();
+            tlines.sort();
+            assert_eq!(olines, tlines, "{}: {ot}", dir.display());
+        }
+    }
+}

@@ -133,7 +133,7 @@ impl<S: ReadAt> Index<S> {
                 continue;
             }
             let at = self.series_offset(id).unwrap_or(id);
-            if let Some(end) = self.series_end(at) {
+            if let Some(end) = self.series_entry_end(at) {
                 extents.add(at, end, Section::Series);
             }
             let unsorted = labels.windows(2).find_map(|w| match w {
@@ -301,7 +301,7 @@ impl<S: ReadAt> Index<S> {
 
     /// Where the series entry at `at` ends, CRC included (`None` if it cannot be read,
     /// which [`Index::series`] reported).
-    fn series_end(&self, at: u64) -> Option<u64> {
+    pub(crate) fn series_entry_end(&self, at: u64) -> Option<u64> {
         let window = (self.body_len.checked_sub(at)?).min(5) as usize;
         let head = self.read(at, window, Section::Series).ok()?;
         let (len, n) = crate::bytes::decode_uvarint(head).ok()?;

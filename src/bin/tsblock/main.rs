@@ -12,6 +12,7 @@ use tsblock::query::{Matcher, Selector, SelectorError};
 use tsblock::text::push_quoted;
 use tsblock::{Db, DbOptions, Querier, ReadMode};
 
+mod analyze;
 mod dump;
 mod ls;
 mod out;
@@ -235,6 +236,35 @@ enum Command {
         /// A data directory or one block directory.
         path: PathBuf,
     },
+    /// Where a block's series, index and chunk bytes go: the figures of `promtool tsdb
+    /// analyze` (2.42), ties in a stable order (count, then name).
+    ///
+    /// The block with the latest min time by default, or BLOCK_ID; only that block is
+    /// read. `--extended` adds promtool ≥ 2.48's chunk statistics (samples, bytes and
+    /// buckets per float and histogram chunk) and bytes of chunk data and of index per
+    /// metric name; `--per-series` prints each series' samples, chunks, first and last
+    /// time, largest gap and bytes per sample. `--match` restricts every figure to the
+    /// matching series.
+    Analyze {
+        /// How many entries each list shows.
+        #[arg(long, default_value_t = 20)]
+        limit: usize,
+        /// Read the chunks too: chunk statistics and bytes per metric name.
+        #[arg(long)]
+        extended: bool,
+        /// Statistics of every (matching) series.
+        #[arg(long)]
+        per_series: bool,
+        #[command(flatten)]
+        matching: Matching,
+        /// Output format.
+        #[arg(long, value_enum, default_value_t = analyze::AnalyzeFormat::Text)]
+        format: analyze::AnalyzeFormat,
+        /// A data directory or one block directory.
+        path: PathBuf,
+        /// The block's ULID (default: the one with the latest min time).
+        block_id: Option<String>,
+    },
     /// Print the values of one label among the (matching) series, sorted.
     ///
     /// A value that Go's strconv.Quote would escape (newlines and other control characters,
@@ -373,6 +403,31 @@ fn run(cli: Cli, out: &mut Out) -> Result<(), Failure> {
             let db = open(&path, mode)?;
             let names = union_of(&matching, |m| db.label_names(m))?;
             print_list(out, &names, &format)?;
+        }
+        Command::Analyze {
+            limit,
+            extended,
+            per_series,
+            matching,
+            format,
+            path,
+            block_id,
+        } => {
+            let req = analyze::Request {
+                path: &path,
+                block_id: block_id.as_deref(),
+                limit,
+                extended,
+                per_series,
+                selectors: matching
+                    .selectors
+                    .iter()
+                    .map(|s| s.matchers().to_vec())
+                    .collect(),
+                selector_text: matching.selectors.iter().map(|s| s.to_string()).collect(),
+                format,
+            };
+            analyze::run(out, &req, mode.mode)?;
         }
         Command::Verify { format, path } => {
             verify::verify(out, &path, mode.mode, mode.head, format)?
