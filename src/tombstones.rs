@@ -78,6 +78,12 @@ impl Intervals {
         self.0.get(i).is_some_and(|x| x.min <= t)
     }
 
+    /// True when some of the closed range `[min, max]` is deleted.
+    pub fn overlaps(&self, min: i64, max: i64) -> bool {
+        let i = self.0.partition_point(|x| x.max < min);
+        self.0.get(i).is_some_and(|x| x.min <= max)
+    }
+
     /// True when the whole closed range `[min, max]` is deleted.
     pub fn covers(&self, min: i64, max: i64) -> bool {
         let i = self.0.partition_point(|x| x.max < min);

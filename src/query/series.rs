@@ -100,6 +100,18 @@ impl<'a> Series<'a> {
         self.parts.iter().map(|p| (p.block, p.chunks.as_slice()))
     }
 
+    /// When the series lies in one block (or head): that block, the series' chunk metas
+    /// in the query range and its deleted intervals there. For copying chunks as they
+    /// are; a series spread over several blocks is read with [`samples`](Self::samples).
+    pub fn single_part(
+        &self,
+    ) -> Option<(&'a dyn BlockReader, &[ChunkMeta], Option<&'a Intervals>)> {
+        match self.parts.as_slice() {
+            [p] => Some((p.block, p.chunks.as_slice(), p.tombstones)),
+            _ => None,
+        }
+    }
+
     /// The samples, merged across blocks.
     pub fn samples(&self) -> Samples<'a> {
         Samples {

@@ -188,6 +188,36 @@ impl BlockWriter {
         Ok(())
     }
 
+    /// Appends a whole encoded chunk to the series `labels` without re-encoding it:
+    /// `encoding`, its `data` (what follows the encoding byte, as
+    /// [`Chunk::data`](crate::chunkenc::Chunk) holds it) and its time range. The series'
+    /// open chunk is closed first; the chunk must start after the series' last sample.
+    /// Its sample count is read from the data's header.
+    pub fn append_chunk(
+        &mut self,
+        labels: &Labels,
+        encoding: crate::chunkenc::Encoding,
+        data: &[u8],
+        min_time: i64,
+        max_time: i64,
+    ) -> Result<(), AppendError> {
+        let num_samples = match data {
+            [a, b, ..] => u16::from_be_bytes([*a, *b]),
+            _ => 0,
+        };
+        let s = self.series.get_or_insert(labels);
+        s.append_chunk(series::DoneChunk {
+            encoding,
+            min_time,
+            max_time,
+            num_samples,
+            data: data.to_vec(),
+        })?;
+        self.min_time = self.min_time.min(min_time);
+        self.max_time = self.max_time.max(max_time);
+        Ok(())
+    }
+
     /// Appends a native histogram with integer counts (absolute bucket counts, as
     /// [`IntHistogram`] holds them) to the series `labels`.
     ///

@@ -174,6 +174,34 @@ impl MemSeries {
         Ok(true)
     }
 
+    /// Appends a whole encoded chunk after the series' samples, as a compaction copies a
+    /// chunk it does not re-encode: the open chunk is closed first, and the next sample
+    /// starts a new one. Refused when it does not start after the last sample.
+    pub(crate) fn append_chunk(&mut self, chunk: DoneChunk) -> Result<(), AppendError> {
+        if let Some(last) = self.last_time() {
+            if chunk.min_time <= last {
+                return Err(AppendError::OutOfOrder {
+                    t: chunk.min_time,
+                    last,
+                });
+            }
+        }
+        if let Some(h) = self.head.take() {
+            self.done.push(h.done());
+        }
+        // For stale markers and duplicates the last sample's type is what matters; a
+        // sample at the chunk's last timestamp is refused as out of order or a duplicate
+        // timestamp, never taken as a repeat (no value has these NaN bits).
+        self.last = match chunk.encoding {
+            Encoding::Histogram => LastSample::Histogram(Box::default()),
+            Encoding::FloatHistogram => LastSample::FloatHistogram(Box::default()),
+            _ => LastSample::Float(0x7ff0_dead_beef_0001),
+        };
+        self.cut = CutState::new();
+        self.done.push(chunk);
+        Ok(())
+    }
+
     /// Appends a histogram sample as Prometheus's `memSeries.appendHistogram` does; see
     /// [`append_float`](Self::append_float). The appender refuses a histogram chunks
     /// cannot hold (see [`crate::chunkenc::validate_histogram`]).

@@ -1,7 +1,7 @@
 //! `tsblock`: list, dump and query Prometheus TSDB blocks; `ls` and `dump` print what
 //! `promtool tsdb list`/`dump` print.
 
-use std::io;
+use std::io::{self, Write};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -13,6 +13,7 @@ use tsblock::text::push_quoted;
 use tsblock::{Db, DbOptions, Querier, ReadMode};
 
 mod analyze;
+mod copy;
 mod dump;
 mod ls;
 mod out;
@@ -88,16 +89,32 @@ impl TimeRange {
     }
 }
 
-/// The timestamp of the last sample of `db`: the newest block's max time (exclusive, so
-/// minus one) or the head's, whichever is later.
+/// The timestamp of the last sample of `db`: the head's, or the newest sample in the
+/// blocks, found from their chunk metas (a block's max time may lie well after its last
+/// sample), newest blocks first, stopping at a block that cannot hold a later one.
 fn data_end(db: &Db) -> i64 {
-    let blocks = db
-        .blocks()
-        .iter()
-        .map(|b| b.meta().max_time.saturating_sub(1))
-        .max();
-    let head = db.head().and_then(|h| h.stats().max_time);
-    blocks.into_iter().chain(head).max().unwrap_or(0)
+    let mut best = db
+        .head()
+        .and_then(|h| h.stats().max_time)
+        .unwrap_or(i64::MIN);
+    let mut blocks: Vec<&tsblock::Block> = db.blocks().iter().collect();
+    blocks.sort_by_key(|b| std::cmp::Reverse(b.meta().max_time));
+    for b in blocks {
+        if b.meta().max_time.saturating_sub(1) <= best {
+            break;
+        }
+        // An unreadable index counts by its meta; the command reports the damage.
+        let newest = b.series().ok().and_then(|all| {
+            all.filter_map(|s| s.ok()?.chunks.last().map(|c| c.max_time))
+                .max()
+        });
+        best = best.max(newest.unwrap_or(b.meta().max_time.saturating_sub(1)));
+    }
+    if best == i64::MIN {
+        0
+    } else {
+        best
+    }
 }
 
 /// How `labels` and `label-values` print names and values.
@@ -235,6 +252,27 @@ enum Command {
         format: verify::VerifyFormat,
         /// A data directory or one block directory.
         path: PathBuf,
+    },
+    /// Copy some series and some time of a data directory (blocks and head) or block into
+    /// new blocks that Prometheus loads (drop them into another server's data directory).
+    ///
+    /// Floats and native histograms alike, deleted samples left out. The range is cut at
+    /// multiples of the block duration, as Prometheus aligns blocks, one block per piece.
+    /// Chunks wholly inside a piece are copied as they are; chunks cut by the range or a
+    /// deletion, and series spread over overlapping blocks or the head, are re-encoded.
+    /// The new blocks' directories are printed; an error adds no block to OUTDIR.
+    Copy {
+        #[command(flatten)]
+        range: TimeRange,
+        #[command(flatten)]
+        matching: Matching,
+        /// Longest block written, e.g. 2h, 1d (Prometheus's durations).
+        #[arg(long, default_value = "2h", value_parser = timespec::parse_duration)]
+        block_duration: i64,
+        /// A data directory or one block directory to copy from.
+        src: PathBuf,
+        /// The directory to write the new blocks into (created if missing).
+        out_dir: PathBuf,
     },
     /// Where a block's series, index and chunk bytes go: the figures of `promtool tsdb
     /// analyze` (2.42), ties in a stable order (count, then name).
@@ -429,6 +467,30 @@ fn run(cli: Cli, out: &mut Out) -> Result<(), Failure> {
             };
             analyze::run(out, &req, mode.mode)?;
         }
+        Command::Copy {
+            range,
+            matching,
+            block_duration,
+            src,
+            out_dir,
+        } => {
+            if block_duration <= 0 {
+                return Err(Failure::Message("--block-duration must be positive".into()));
+            }
+            let db = open(&src, mode)?;
+            let span = range.resolve(&db);
+            let copied = copy::copy(&db, &matching.sets(), span, block_duration, &out_dir)?;
+            for b in &copied.blocks {
+                writeln!(out, "{}", b.display())?;
+            }
+            eprintln!(
+                "tsblock: {} blocks, {} series: {} chunks copied as they are, {} samples re-encoded",
+                copied.blocks.len(),
+                copied.series,
+                copied.chunks_copied,
+                copied.samples_reencoded
+            );
+        }
         Command::Verify { format, path } => {
             verify::verify(out, &path, mode.mode, mode.head, format)?
         }
@@ -485,6 +547,11 @@ fn main() -> ExitCode {
             ExitCode::FAILURE
         }
         Err(Failure::Reported) => ExitCode::FAILURE,
+        Err(Failure::Message(m)) => {
+            let _ = out.flush();
+            eprintln!("tsblock: {m}");
+            ExitCode::FAILURE
+        }
         Err(Failure::Tsdb(e)) => {
             // Print what was decoded before the error, then the error.
             let _ = out.flush();

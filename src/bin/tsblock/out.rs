@@ -77,6 +77,8 @@ pub(crate) enum Failure {
     Io(io::Error),
     /// Problems already printed.
     Reported,
+    /// Anything else, described.
+    Message(String),
 }
 
 impl From<tsblock::Error> for Failure {
