@@ -265,8 +265,93 @@ pub(crate) fn verify_block(block: &Block, progress: &(dyn Fn(u64) + Sync)) -> Re
         tally.histogram_samples,
         false,
     );
+    check_meta_text(block, &meta_path, &mut problems);
     report.problems = problems;
     report
+}
+
+/// `meta.json` read strictly: every key one Prometheus writes (a misspelt or unknown key
+/// is reported, where reading it leniently would pass over it), the ULID that of the
+/// directory, a time range that is not empty.
+fn check_meta_text(block: &Block, path: &Path, problems: &mut Vec<Problem>) {
+    let mut report = |message: String| {
+        problems.push(Problem {
+            path: path.to_path_buf(),
+            section: None,
+            offset: None,
+            message,
+        })
+    };
+    let value: serde_json::Value = match std::fs::read(path)
+        .map_err(|e| e.to_string())
+        .and_then(|b| serde_json::from_slice(&b).map_err(|e| e.to_string()))
+    {
+        Ok(v) => v,
+        Err(e) => return report(e),
+    };
+    const TOP: &[&str] = &[
+        "ulid",
+        "minTime",
+        "maxTime",
+        "stats",
+        "compaction",
+        "version",
+    ];
+    const STATS: &[&str] = &[
+        "numSamples",
+        "numFloatSamples",
+        "numHistogramSamples",
+        "numSeries",
+        "numChunks",
+        "numTombstones",
+    ];
+    const COMPACTION: &[&str] = &[
+        "level",
+        "sources",
+        "deletable",
+        "parents",
+        "failed",
+        "hints",
+    ];
+    const PARENT: &[&str] = &["ulid", "minTime", "maxTime"];
+    let mut keys = |v: &serde_json::Value, allowed: &[&str], at: &str| {
+        if let Some(m) = v.as_object() {
+            for k in m.keys().filter(|k| !allowed.contains(&k.as_str())) {
+                report(format!("unknown key {k:?} in {at}"));
+            }
+        }
+    };
+    keys(&value, TOP, "the top level");
+    keys(&value["stats"], STATS, "stats");
+    keys(&value["compaction"], COMPACTION, "compaction");
+    for p in value["compaction"]["parents"]
+        .as_array()
+        .into_iter()
+        .flatten()
+    {
+        keys(p, PARENT, "a parent");
+    }
+    let meta = block.meta();
+    let dir_name = block
+        .dir()
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned());
+    if dir_name.as_deref() != Some(meta.ulid.as_str()) {
+        report(format!(
+            "ULID {} is not the block directory's name {}",
+            meta.ulid,
+            dir_name.unwrap_or_default()
+        ));
+    }
+    if meta.ulid.parse::<crate::ulid::Ulid>().is_err() {
+        report(format!("ULID {:?} is not a ULID", meta.ulid));
+    }
+    if meta.min_time >= meta.max_time {
+        report(format!(
+            "minTime {} is not before maxTime {}",
+            meta.min_time, meta.max_time
+        ));
+    }
 }
 
 /// Reads, decodes and checks one chunk against its meta.

@@ -109,7 +109,7 @@ fn structural_problems_with_right_checksums_are_found() {
     let tmp = tempfile::tempdir().expect("tempdir");
     let db = Db::open("testdata/blocks/values").expect("open");
     let src = db.blocks()[0].dir().to_path_buf();
-    let dir = tmp.path().join("block");
+    let dir = tmp.path().join(src.file_name().expect("a ULID"));
     copy_dir(&src, &dir);
     let index = std::fs::read(dir.join("index")).expect("index");
     // The postings list of the last entry of the postings offset table: rewrite it with
@@ -241,4 +241,61 @@ fn verify_command() {
     let first = &doc["blocks"][0]["problems"][0];
     assert_eq!(first["section"], "chunk");
     assert!(first["offset"].is_u64());
+}
+
+/// Every single-bit flip (bit 0) of a block's `meta.json`: the flips that no check can see
+/// are inside the compaction sources (a ULID's letters and digits stay a ULID), the level,
+/// and the time range where they widen it; everything else is a JSON error, an unknown
+/// key, a wrong ULID, a count that disagrees with the block, or a time range that cuts
+/// off samples.
+#[test]
+fn meta_json_flips() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let db = Db::open("testdata/blocks/values").expect("open");
+    let src = db.blocks()[0].dir().to_path_buf();
+    let dir = tmp.path().join(src.file_name().expect("a ULID"));
+    copy_dir(&src, &dir);
+    let original = std::fs::read(dir.join("meta.json")).expect("meta");
+    let text = String::from_utf8(original.clone()).expect("utf-8");
+    // Byte ranges of what no check can judge: the compaction sources and level, and the
+    // time range where a flip widens it (a block's range may be wider than its samples;
+    // a flip that narrows it past a sample is found).
+    let unjudged = |i: usize| {
+        let in_value_of = |key: &str, end: &[char]| {
+            text.find(key).is_some_and(|k| {
+                let start = k + key.len();
+                let stop = text[start..].find(end).map_or(text.len(), |e| start + e);
+                (start..stop).contains(&i)
+            })
+        };
+        in_value_of("\"sources\":", &[']'])
+            || in_value_of("\"level\":", &[',', '\n'])
+            || in_value_of("\"minTime\":", &[',', '\n'])
+            || in_value_of("\"maxTime\":", &[',', '\n'])
+    };
+    let (mut seen, mut unseen, mut unseen_elsewhere) = (0, 0, Vec::new());
+    for i in 0..original.len() {
+        let mut bytes = original.clone();
+        bytes[i] ^= 0x01;
+        std::fs::write(dir.join("meta.json"), &bytes).expect("write");
+        let found = match Block::open(&dir) {
+            Ok(b) => !b.verify().is_clean(),
+            Err(_) => true,
+        };
+        if found {
+            seen += 1;
+        } else {
+            unseen += 1;
+            if !unjudged(i) {
+                unseen_elsewhere.push((i, char::from(original[i])));
+            }
+        }
+    }
+    std::fs::write(dir.join("meta.json"), &original).expect("write");
+    eprintln!("meta.json: {seen} flips found, {unseen} not (sources, level, a wider range)");
+    assert!(
+        unseen_elsewhere.is_empty(),
+        "flips not found: {unseen_elsewhere:?}"
+    );
+    assert!(seen > 200, "{seen}");
 }
