@@ -105,6 +105,9 @@ pub struct Analysis {
     /// Samples per float chunk, bytes per float chunk, samples per histogram chunk, bytes
     /// per histogram chunk, buckets per histogram chunk (when chunks were read).
     pub chunk_figures: Vec<ChunkFigure>,
+    /// Samples per series, one value per analysed series (when chunks were read): how
+    /// sparse the series are.
+    pub series_samples: Option<ChunkFigure>,
     /// Per-series statistics, in series order (when asked for).
     pub per_series: Vec<SeriesStats>,
 }
@@ -159,6 +162,7 @@ pub fn analyze(block: &Block, opts: &AnalyzeOptions) -> Result<Analysis> {
     let mut values_seen: HashMap<Vec<u8>, std::collections::HashSet<Vec<u8>>> = HashMap::new();
     let mut figures: [Vec<u64>; 5] = Default::default();
     let read_chunks = opts.chunks || opts.per_series;
+    let mut series_samples = Vec::new();
     let (mut ts, mut vs) = (Vec::new(), Vec::new());
     for s in block.series()? {
         let s = s?;
@@ -262,6 +266,7 @@ pub fn analyze(block: &Block, opts: &AnalyzeOptions) -> Result<Analysis> {
             }
         }
         *metric_chunk_bytes.entry(metric).or_default() += bytes;
+        series_samples.push(st.samples);
         if opts.per_series {
             st.last = last_t.unwrap_or(0);
             st.bytes_per_sample = if st.samples > 0 {
@@ -321,6 +326,13 @@ pub fn analyze(block: &Block, opts: &AnalyzeOptions) -> Result<Analysis> {
             .collect();
     }
     a.metric_index_bytes = ranked(metric_index_bytes);
+    if read_chunks {
+        series_samples.sort_unstable();
+        a.series_samples = Some(ChunkFigure {
+            name: "samples per series",
+            values: series_samples,
+        });
+    }
     Ok(a)
 }
 

@@ -147,9 +147,12 @@ fn text(out: &mut Out, a: &Analysis, req: &Request<'_>) -> std::io::Result<()> {
     if req.extended {
         write!(out, "\nCompaction analysis:\n\n")?;
         for f in &a.chunk_figures {
-            histogram(out, f, a.chunks)?;
+            histogram(out, f, a.chunks, Bounds::Promtool)?;
         }
         // Beyond promtool.
+        if let Some(f) = &a.series_samples {
+            histogram(out, f, a.matched_series, Bounds::Exact)?;
+        }
         list(
             out,
             "Metric names with the most chunk bytes",
@@ -178,9 +181,24 @@ fn digits(n: i64) -> usize {
     n.to_string().len()
 }
 
+/// How bucket bounds are labelled.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Bounds {
+    /// As promtool labels them: one above each bucket's real range (`[61, 70]` holds 60
+    /// to 69).
+    Promtool,
+    /// The range each bucket holds.
+    Exact,
+}
+
 /// promtool ≥ 2.52's `displayHistogram`: min/avg/max, then a line per bucket of a
-/// power-of-ten width with `#` per percent of all chunks; `N/A` without values.
-fn histogram(out: &mut impl Write, f: &ChunkFigure, total: u64) -> std::io::Result<()> {
+/// power-of-ten width with `#` per percent of `total`; `N/A` without values.
+fn histogram(
+    out: &mut impl Write,
+    f: &ChunkFigure,
+    total: u64,
+    bounds: Bounds,
+) -> std::io::Result<()> {
     let (Some(&min), Some(&max)) = (f.values.first(), f.values.last()) else {
         return write!(out, "{}: N/A\n\n", f.name);
     };
@@ -209,14 +227,15 @@ fn histogram(out: &mut impl Write, f: &ChunkFigure, total: u64) -> std::io::Resu
         }
     }
     let count_width = digits(counts.iter().copied().max().unwrap_or(0));
+    let shift = if bounds == Bounds::Promtool { 1 } else { 0 };
     for (b, &c) in counts.iter().enumerate() {
         let b = b as i64;
         let bar = "#".repeat((100 * c / total.max(1) as i64) as usize);
         writeln!(
             out,
             "[{:>lw$}, {:>uw$}]: {:>cw$} {}",
-            b * step + start + 1,
-            (b + 1) * step + start,
+            b * step + start + shift,
+            (b + 1) * step + start - 1 + shift,
             c,
             bar,
             lw = digits(end),
@@ -238,7 +257,7 @@ mod tests {
             values: vec![60, 120, 120, 120],
         };
         let mut out = Vec::new();
-        histogram(&mut out, &f, 4).unwrap();
+        histogram(&mut out, &f, 4, Bounds::Promtool).unwrap();
         let text = String::from_utf8(out).unwrap();
         let lines: Vec<&str> = text.lines().collect();
         assert_eq!(
@@ -255,7 +274,7 @@ mod tests {
             name: "bytes per histogram chunk",
             values: vec![],
         };
-        histogram(&mut out, &empty, 4).unwrap();
+        histogram(&mut out, &empty, 4, Bounds::Promtool).unwrap();
         assert_eq!(out, b"bytes per histogram chunk: N/A\n\n");
     }
 }
