@@ -280,9 +280,9 @@ enum Command {
     /// The block with the latest min time by default, or BLOCK_ID; only that block is
     /// read. `--extended` adds promtool ≥ 2.48's chunk statistics (samples, bytes and
     /// buckets per float and histogram chunk), bytes of chunk data and of index per
-    /// metric name and samples per series; `--per-series` prints each series' samples, chunks, first and last
-    /// time, largest gap and bytes per sample. `--match` restricts every figure to the
-    /// matching series.
+    /// metric name and samples per series; `--per-series` prints each series' samples,
+    /// chunks, first and last time, largest gap and bytes per sample. `--match`
+    /// restricts every figure to the matching series.
     Analyze {
         /// How many entries each list shows.
         #[arg(long, default_value_t = 20)]
