@@ -181,9 +181,11 @@ pub fn analyze(block: &Block, opts: &AnalyzeOptions) -> Result<Analysis> {
             .map_or_else(String::new, |l| text(l.value));
         for l in &s.labels {
             let pair = format!("{}={}", text(l.name), text(l.value));
-            *pair_uncovered.entry(pair.clone()).or_default() += uncovered;
+            let e = pair_uncovered.entry(pair.clone()).or_default();
+            *e = e.wrapping_add(uncovered);
             *pair_count.entry(pair).or_default() += 1;
-            *name_uncovered.entry(text(l.name)).or_default() += uncovered;
+            let e = name_uncovered.entry(text(l.name)).or_default();
+            *e = e.wrapping_add(uncovered);
             a.postings_entries += 1;
             if !opts.selectors.is_empty() {
                 values_seen
@@ -337,10 +339,17 @@ pub fn analyze(block: &Block, opts: &AnalyzeOptions) -> Result<Analysis> {
 }
 
 /// promtool's churn figure: the uncovered time in series-equivalents of the block's
-/// duration, truncated.
+/// duration, truncated (0 for a block of no duration, where Go divides by zero).
 fn per_duration(map: HashMap<String, u64>, duration: i64) -> HashMap<String, u64> {
     map.into_iter()
-        .map(|(k, v)| (k, (v as f64 / duration as f64) as u64))
+        .map(|(k, v)| {
+            let churn = if duration > 0 {
+                (v as f64 / duration as f64) as u64
+            } else {
+                0
+            };
+            (k, churn)
+        })
         .collect()
 }
 

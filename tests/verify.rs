@@ -299,3 +299,22 @@ fn meta_json_flips() {
     );
     assert!(seen > 200, "{seen}");
 }
+
+/// One damaged chunk is one problem: not also stray bytes in its segment, nor a sample
+/// count that disagrees with meta.json.
+#[test]
+fn one_damaged_chunk_is_one_problem() {
+    let db = Db::open("testdata/blocks/values").expect("open");
+    let dir = db.blocks()[0].dir().to_path_buf();
+    let seg = dir.join("chunks/000001");
+    let mut bytes = std::fs::read(&seg).expect("read");
+    bytes[30] ^= 0x10;
+    let report = open_with(&dir, &HashMap::from([(seg, bytes)]))
+        .expect("open")
+        .verify();
+    assert_eq!(report.problems.len(), 1, "{report}");
+    assert_eq!(
+        report.problems[0].section,
+        Some(tsblock::error::Section::Chunk)
+    );
+}

@@ -95,9 +95,11 @@ pub struct DumpLines {
     scratch: Vec<u8>,
 }
 
-/// Lines formatted into the scratch buffer before it is appended to the output: the
-/// scratch stays within the first-level caches.
+/// Lines formatted into the scratch buffer before it is appended to the output, at most:
+/// the scratch stays within the first-level caches.
 const LINES_PER_COPY: usize = 128;
+/// Bytes of scratch aimed at: fewer lines at a time for long label sets.
+const SCRATCH_BYTES: usize = 16 << 10;
 
 impl DumpLines {
     /// Nothing remembered yet.
@@ -125,11 +127,12 @@ impl DumpLines {
         // Room for the padded prefix and both 32-byte blocks, each starting at most at
         // the end of the text before it (a value's text is at most 32 bytes).
         let per_line = self.prefix.len() + 64;
-        let need = per_line.saturating_mul(LINES_PER_COPY);
+        let lines = (SCRATCH_BYTES / per_line).clamp(1, LINES_PER_COPY);
+        let need = per_line.saturating_mul(lines);
         if self.scratch.len() < need {
             self.scratch.resize(need, 0);
         }
-        for (ts, vs) in ts.chunks(LINES_PER_COPY).zip(vs.chunks(LINES_PER_COPY)) {
+        for (ts, vs) in ts.chunks(lines).zip(vs.chunks(lines)) {
             let mut pos = 0;
             for (&t, &v) in ts.iter().zip(vs) {
                 let bits = v.to_bits();
@@ -310,6 +313,18 @@ mod tests {
         let want: String = ts.iter().map(|t| format!("{{a=\"b\"}} 1 {t}\n")).collect();
         assert_eq!(text, want);
         assert_eq!(out, by_lines(b"{a=\"b\"} ", &ts, &vs));
+    }
+
+    #[test]
+    fn long_prefixes_a_line_at_a_time() {
+        let prefix = vec![b'x'; 40_000];
+        let ts: Vec<i64> = (0..5).map(|i| 1_700_000_000_000 + i).collect();
+        let vs = [1.5, 1.5, 2.0, f64::NAN, -0.0];
+        let mut out = Vec::new();
+        let mut lines = DumpLines::new();
+        lines.push_batch(&mut out, &prefix, &ts, &vs);
+        assert_eq!(out, by_lines(&prefix, &ts, &vs));
+        assert!(lines.scratch.len() < 2 * 40_064);
     }
 
     proptest::proptest! {

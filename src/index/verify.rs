@@ -127,7 +127,14 @@ impl<S: ReadAt> Index<S> {
             Ok(all) => refs.extend(all.into_refs()),
             Err(e) => emit(sink, e),
         }
+        let mut prev_id = None;
         for &id in &refs {
+            // A reference at or below the one before (reported with the all-postings
+            // list) is read once only: a hostile list repeating one series costs nothing.
+            if prev_id.is_some_and(|p| id <= p) {
+                continue;
+            }
+            prev_id = Some(id);
             if let Err(e) = self.series(id, &mut labels, &mut chunks) {
                 emit(sink, e);
                 continue;

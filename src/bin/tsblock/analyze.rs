@@ -38,13 +38,9 @@ fn pick(path: &Path, id: Option<&str>) -> Result<PathBuf, Failure> {
     if path.join("meta.json").is_file() {
         return Ok(path.to_path_buf());
     }
-    let entries = std::fs::read_dir(path).map_err(|e| tsblock::Error::io(path, e))?;
     let mut metas: Vec<(BlockMeta, PathBuf)> = Vec::new();
-    for e in entries.filter_map(|e| e.ok()) {
-        let dir = e.path();
-        if dir.join("meta.json").is_file() {
-            metas.push((BlockMeta::read(&dir.join("meta.json"))?, dir));
-        }
+    for dir in crate::verify::block_dirs(path)? {
+        metas.push((BlockMeta::read(&dir.join("meta.json"))?, dir));
     }
     let found = match id {
         Some(id) => metas.into_iter().find(|(m, _)| m.ulid == id),

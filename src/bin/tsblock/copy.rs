@@ -23,6 +23,7 @@ use crate::out::Failure;
 #[derive(Debug, Default)]
 pub(crate) struct Copied {
     pub blocks: Vec<PathBuf>,
+    /// Series of each block, summed (a series in three blocks counts three times).
     pub series: u64,
     pub chunks_copied: u64,
     pub samples_reencoded: u64,
@@ -60,7 +61,8 @@ pub(crate) fn copy(
         return Ok(Copied::default());
     };
     let (lo_all, hi_all) = (min_time.max(data_min), max_time.min(data_max));
-    let staging = out_dir.join(format!(".tsblock-copy-{}", std::process::id()));
+    // A new name each run (a crashed run's directory is left alone).
+    let staging = out_dir.join(format!(".tsblock-copy-{}", tsblock::ulid::Ulid::new()));
     std::fs::create_dir(&staging).map_err(|e| tsblock::Error::io(&staging, e))?;
     let result =
         write_pieces(db, sets, (lo_all, hi_all), block_ms, &staging).and_then(|mut copied| {
@@ -76,6 +78,13 @@ pub(crate) fn copy(
                     return Err(tsblock::Error::io(&dst, e).into());
                 }
                 moved.push(dst);
+            }
+            // The renames made durable.
+            if let Err(e) = std::fs::File::open(out_dir).and_then(|d| d.sync_all()) {
+                for m in &moved {
+                    let _ = std::fs::remove_dir_all(m);
+                }
+                return Err(tsblock::Error::io(out_dir, e).into());
             }
             copied.blocks = moved;
             Ok(copied)
@@ -95,7 +104,10 @@ fn write_pieces(
     if lo_all > hi_all {
         return Ok(copied);
     }
-    let mut start = lo_all.div_euclid(block_ms) * block_ms;
+    let mut start = lo_all
+        .div_euclid(block_ms)
+        .checked_mul(block_ms)
+        .unwrap_or(i64::MIN);
     while start <= hi_all {
         let end = start.saturating_add(block_ms);
         let (lo, hi) = (lo_all.max(start), hi_all.min(end - 1));

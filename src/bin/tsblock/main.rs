@@ -484,7 +484,7 @@ fn run(cli: Cli, out: &mut Out) -> Result<(), Failure> {
                 writeln!(out, "{}", b.display())?;
             }
             eprintln!(
-                "tsblock: {} blocks, {} series: {} chunks copied as they are, {} samples re-encoded",
+                "tsblock: {} blocks, {} series in them: {} chunks copied as they are, {} samples re-encoded",
                 copied.blocks.len(),
                 copied.series,
                 copied.chunks_copied,

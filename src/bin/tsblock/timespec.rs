@@ -59,6 +59,9 @@ pub(crate) fn parse_duration(s: &str) -> Result<i64, String> {
         ("", 0),
     ];
     let bad = || format!("invalid duration {s:?}: {HELP}");
+    if s == "0" {
+        return Ok(0);
+    }
     if s.is_empty() {
         return Err(bad());
     }
@@ -166,6 +169,7 @@ mod tests {
             assert!(parse_time(bad).is_err() || bad == "2", "{bad}");
         }
         assert!(parse_duration("2").is_err());
+        assert_eq!(parse_duration("0"), Ok(0));
         assert!(parse_duration("9999999999999y").is_err());
         assert_eq!(TimeSpec::BeforeEnd(10).resolve(|| 100), 90);
         assert_eq!(TimeSpec::At(5).resolve(|| unreachable!()), 5);

@@ -37,16 +37,22 @@ struct Document<'a> {
     problems: usize,
 }
 
-/// The block directories under `path`: itself if it is one, else its subdirectories that
-/// hold a `meta.json`, by name (ULIDs sort by time).
-fn block_dirs(path: &Path) -> Result<Vec<PathBuf>, Failure> {
+/// The block directories under `path`: itself if it is one, else its subdirectories
+/// named by a ULID that hold a `meta.json`, by name (ULIDs sort by time). Prometheus's
+/// `.tmp-for-deletion` and `.tmp-for-creation` directories are not blocks.
+pub(crate) fn block_dirs(path: &Path) -> Result<Vec<PathBuf>, Failure> {
     if path.join("meta.json").is_file() {
         return Ok(vec![path.to_path_buf()]);
     }
     let entries = std::fs::read_dir(path).map_err(|e| tsblock::Error::io(path, e))?;
     let mut dirs: Vec<PathBuf> = entries
         .filter_map(|e| e.ok().map(|e| e.path()))
-        .filter(|p| p.join("meta.json").is_file())
+        .filter(|p| {
+            p.file_name()
+                .and_then(|n| n.to_str())
+                .is_some_and(|n| n.parse::<tsblock::ulid::Ulid>().is_ok())
+                && p.join("meta.json").is_file()
+        })
         .collect();
     dirs.sort();
     Ok(dirs)
@@ -68,17 +74,13 @@ pub(crate) fn verify(
         }
         .into());
     }
-    let opened: Vec<(PathBuf, tsblock::Result<Block>)> = dirs
-        .into_iter()
-        .map(|d| {
-            let b = Block::open_with(&d, mode);
-            (d, b)
-        })
-        .collect();
-    let total: u64 = opened
+    // The progress total from the meta.json files alone; each block is then opened,
+    // checked and closed in turn, so that reading files whole (--no-mmap) or through a
+    // cache (--ranged) holds one block at a time.
+    let total: u64 = dirs
         .iter()
-        .filter_map(|(_, b)| b.as_ref().ok())
-        .map(|b| b.meta().stats.num_chunks)
+        .filter_map(|d| tsblock::meta::BlockMeta::read(&d.join("meta.json")).ok())
+        .map(|m| m.stats.num_chunks)
         .sum();
     let bar = if std::io::stderr().is_terminal() {
         let bar = indicatif::ProgressBar::new(total);
@@ -96,15 +98,15 @@ pub(crate) fn verify(
     };
     let mut reports = Vec::new();
     let mut newest = i64::MIN;
-    for (dir, block) in &opened {
-        reports.push(match block {
+    for dir in &dirs {
+        reports.push(match Block::open_with(dir, mode) {
             Ok(b) => {
                 newest = newest.max(b.meta().max_time);
                 b.verify_with_progress(&|n| bar.inc(n))
             }
             Err(e) => Report {
                 block: dir.clone(),
-                problems: vec![Problem::from_error(e)],
+                problems: vec![Problem::from_error(&e)],
                 ..Report::default()
             },
         });
