@@ -113,7 +113,7 @@ impl BlockMeta {
 
     /// Reads and parses `path` and checks that its version is 1.
     pub fn read(path: &Path) -> Result<BlockMeta> {
-        let data = std::fs::read(path).map_err(|e| Error::io(path, e))?;
+        let data = crate::source::read_regular(path)?;
         let meta = BlockMeta::from_slice(&data).map_err(|source| Error::Meta {
             path: path.to_path_buf(),
             source,

@@ -155,17 +155,84 @@ pub enum Source {
     Owned(Vec<u8>),
 }
 
+/// What a non-regular file is, for the error that refuses it.
+fn file_kind(meta: &std::fs::Metadata) -> &'static str {
+    let t = meta.file_type();
+    if t.is_dir() {
+        return "a directory";
+    }
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::FileTypeExt;
+        if t.is_fifo() {
+            return "a FIFO";
+        } else if t.is_socket() {
+            return "a socket";
+        } else if t.is_char_device() {
+            return "a character device";
+        } else if t.is_block_device() {
+            return "a block device";
+        }
+    }
+    "something else"
+}
+
+fn not_regular(path: &Path, meta: &std::fs::Metadata) -> Error {
+    Error::io(
+        path,
+        io::Error::new(
+            io::ErrorKind::InvalidInput,
+            format!("not a regular file but {}", file_kind(meta)),
+        ),
+    )
+}
+
+/// Opens `path` for reading only if it is a regular file (symlinks followed), with its
+/// size at open. A FIFO would block `open(2)` forever and a device can be endless, so
+/// their type is checked before opening, and again on the opened file (in case the path
+/// changed in between).
+pub fn open_regular(path: &Path) -> Result<(File, u64)> {
+    let meta = std::fs::metadata(path).map_err(|e| Error::io(path, e))?;
+    if !meta.is_file() {
+        return Err(not_regular(path, &meta));
+    }
+    let file = File::open(path).map_err(|e| Error::io(path, e))?;
+    let meta = file.metadata().map_err(|e| Error::io(path, e))?;
+    if !meta.is_file() {
+        return Err(not_regular(path, &meta));
+    }
+    Ok((file, meta.len()))
+}
+
+/// Reads a regular file whole ([`open_regular`]): at most the size it had when opened,
+/// and an error if it grew or shrank while it was read.
+pub fn read_regular(path: &Path) -> Result<Vec<u8>> {
+    let (file, len) = open_regular(path)?;
+    let mut buf = Vec::with_capacity(usize::try_from(len).unwrap_or(0));
+    file.take(len.saturating_add(1))
+        .read_to_end(&mut buf)
+        .map_err(|e| Error::io(path, e))?;
+    if buf.len() as u64 != len {
+        return Err(Error::io(
+            path,
+            io::Error::new(
+                io::ErrorKind::UnexpectedEof,
+                format!("changed size while read (was {len} bytes)"),
+            ),
+        ));
+    }
+    Ok(buf)
+}
+
 impl Source {
-    /// Maps or reads `path` whole. [`ReadMode::Ranged`] is [`open`]'s business; here it
-    /// reads the file like [`ReadMode::Read`].
+    /// Maps or reads `path` whole, if it is a regular file ([`open_regular`]).
+    /// [`ReadMode::Ranged`] is [`open`]'s business; here it reads the file like
+    /// [`ReadMode::Read`].
     pub fn open(path: &Path, mode: ReadMode) -> Result<Source> {
         match mode {
-            ReadMode::Read | ReadMode::Ranged => std::fs::read(path)
-                .map(Source::Owned)
-                .map_err(|e| Error::io(path, e)),
+            ReadMode::Read | ReadMode::Ranged => read_regular(path).map(Source::Owned),
             ReadMode::Mmap => {
-                let file = File::open(path).map_err(|e| Error::io(path, e))?;
-                let len = file.metadata().map_err(|e| Error::io(path, e))?.len();
+                let (file, len) = open_regular(path)?;
                 if len == 0 {
                     // Zero-length maps are not portable; there is nothing to map anyway.
                     return Ok(Source::Owned(Vec::new()));
@@ -193,7 +260,7 @@ impl Source {
 pub fn open(path: &Path, mode: ReadMode) -> Result<Box<dyn ReadAt>> {
     Ok(match mode {
         ReadMode::Ranged => {
-            let file = File::open(path).map_err(|e| Error::io(path, e))?;
+            let (file, _) = open_regular(path)?;
             Box::new(RangeCache::new(file).map_err(|e| Error::io(path, e))?)
         }
         _ => Box::new(Source::open(path, mode)?),

@@ -312,8 +312,8 @@ fn check_meta_text(block: &Block, path: &Path, problems: &mut Vec<Problem>) {
             message,
         })
     };
-    let value: serde_json::Value = match std::fs::read(path)
-        .map_err(|e| e.to_string())
+    let value: serde_json::Value = match crate::source::read_regular(path)
+        .map_err(|e| Problem::from_error(&e).message)
         .and_then(|b| serde_json::from_slice(&b).map_err(|e| e.to_string()))
     {
         Ok(v) => v,

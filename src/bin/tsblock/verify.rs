@@ -41,7 +41,7 @@ struct Document<'a> {
 /// named by a ULID that hold a `meta.json`, by name (ULIDs sort by time). Prometheus's
 /// `.tmp-for-deletion` and `.tmp-for-creation` directories are not blocks.
 pub(crate) fn block_dirs(path: &Path) -> Result<Vec<PathBuf>, Failure> {
-    if path.join("meta.json").is_file() {
+    if std::fs::symlink_metadata(path.join("meta.json")).is_ok() {
         return Ok(vec![path.to_path_buf()]);
     }
     let entries = std::fs::read_dir(path).map_err(|e| tsblock::Error::io(path, e))?;
@@ -51,7 +51,7 @@ pub(crate) fn block_dirs(path: &Path) -> Result<Vec<PathBuf>, Failure> {
             p.file_name()
                 .and_then(|n| n.to_str())
                 .is_some_and(|n| n.parse::<tsblock::ulid::Ulid>().is_ok())
-                && p.join("meta.json").is_file()
+                && std::fs::symlink_metadata(p.join("meta.json")).is_ok()
         })
         .collect();
     dirs.sort();
