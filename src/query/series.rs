@@ -87,12 +87,21 @@ pub struct Series<'a> {
     parts: Vec<Part<'a>>,
     mint: i64,
     maxt: i64,
+    /// Some block listed chunks of this series that overlap in time (merged).
+    overlapping: bool,
 }
 
 impl<'a> Series<'a> {
     /// Labels, sorted by name.
     pub fn labels(&self) -> &[Label<'a>] {
         &self.labels
+    }
+
+    /// True when a block lists chunks of this series that overlap in time or repeat one
+    /// chunk (Prometheus never writes such a block): they are read merged, in time order
+    /// with one sample per timestamp, as overlapping blocks are; worth a warning.
+    pub fn has_overlapping_chunks(&self) -> bool {
+        self.overlapping
     }
 
     /// Chunk metas of this series per block, as `(block, chunks)`, limited to the query range.
@@ -565,7 +574,37 @@ impl Iterator for Samples<'_> {
 struct Cursor<'a> {
     block: &'a dyn BlockReader,
     refs: BoxPostings<'a>,
-    current: Option<(Vec<Label<'a>>, Part<'a>)>,
+    /// The current series' labels, its parts, and whether its metas overlapped.
+    current: Option<(Vec<Label<'a>>, Vec<Part<'a>>, bool)>,
+}
+
+/// Chunk metas of one series that overlap in time (or repeat a chunk), split into lists
+/// that do not, each read as a part of its own: the sample merge of overlapping blocks
+/// then gives time order and one sample per timestamp, as Prometheus merges them. A
+/// chunk listed twice is read once. The lists are at most as many as the chunks, so the
+/// work stays proportional to the bytes read.
+/// The second value is true when the metas were not in order without overlaps.
+fn split_overlapping(mut chunks: Vec<ChunkMeta>) -> (Vec<Vec<ChunkMeta>>, bool) {
+    let ordered = chunks
+        .windows(2)
+        .all(|w| matches!(w, [a, b] if a.max_time < b.min_time));
+    if ordered {
+        return (vec![chunks], false);
+    }
+    chunks.sort_by_key(|c| (c.chunk_ref.0, c.min_time));
+    chunks.dedup_by_key(|c| c.chunk_ref.0);
+    chunks.sort_by_key(|c| (c.min_time, c.max_time));
+    let mut lists: Vec<Vec<ChunkMeta>> = Vec::new();
+    for c in chunks {
+        match lists
+            .iter_mut()
+            .find(|l| l.last().is_some_and(|p| p.max_time < c.min_time))
+        {
+            Some(l) => l.push(c),
+            None => lists.push(vec![c]),
+        }
+    }
+    (lists, true)
 }
 
 impl<'a> Cursor<'a> {
@@ -587,14 +626,16 @@ impl<'a> Cursor<'a> {
             if chunks.is_empty() {
                 continue;
             }
-            self.current = Some((
-                labels,
-                Part {
+            let (lists, overlapping) = split_overlapping(chunks);
+            let parts = lists
+                .into_iter()
+                .map(|chunks| Part {
                     block: self.block,
                     tombstones,
                     chunks,
-                },
-            ));
+                })
+                .collect();
+            self.current = Some((labels, parts, overlapping));
             return Ok(true);
         }
         match self.refs.error() {
@@ -604,7 +645,7 @@ impl<'a> Cursor<'a> {
     }
 
     fn labels(&self) -> &[Label<'a>] {
-        self.current.as_ref().map_or(&[], |(l, _)| l.as_slice())
+        self.current.as_ref().map_or(&[], |(l, ..)| l.as_slice())
     }
 }
 
@@ -692,10 +733,7 @@ impl<'a> Iterator for SeriesSet<'a> {
         let mut first = heap_pop(&mut self.heap, cursor_less)?;
         let current = first.current.take();
         self.taken.push(first);
-        let (labels, mut parts) = match current {
-            Some((labels, part)) => (labels, vec![part]),
-            None => (Vec::new(), Vec::new()),
-        };
+        let (labels, mut parts, mut overlapping) = current.unwrap_or_default();
         while self
             .heap
             .first()
@@ -704,8 +742,9 @@ impl<'a> Iterator for SeriesSet<'a> {
             let Some(mut c) = heap_pop(&mut self.heap, cursor_less) else {
                 break;
             };
-            if let Some((_, part)) = c.current.take() {
-                parts.push(part);
+            if let Some((_, more, o)) = c.current.take() {
+                overlapping |= o;
+                parts.extend(more);
             }
             self.taken.push(c);
         }
@@ -714,6 +753,7 @@ impl<'a> Iterator for SeriesSet<'a> {
             parts,
             mint: self.mint,
             maxt: self.maxt,
+            overlapping,
         }))
     }
 }

@@ -100,6 +100,7 @@ impl<'a> Batch<'a> {
         while b.chunks < BATCH_CHUNKS {
             match set.next() {
                 Some(Ok(series)) => {
+                    warn_overlaps(&series);
                     let n = series.chunks().map(|(_, c)| c.len()).sum::<usize>();
                     if n >= BATCH_CHUNKS {
                         b.big = Some(series);
@@ -240,7 +241,9 @@ pub(crate) fn dump_json(
     let mut exporter = JsonExporter::new();
     let (min_time, max_time) = range.resolve(db);
     for series in db.select_any(&matching.sets(), min_time, max_time)? {
-        exporter.write_series(out, &series?)?;
+        let series = series?;
+        warn_overlaps(&series);
+        exporter.write_series(out, &series)?;
     }
     Ok(())
 }
@@ -260,6 +263,7 @@ pub(crate) fn dump_openmetrics(
     let (mut stale, mut histograms) = (0u64, 0u64);
     for series in db.select_any(&matching.sets(), min_time, max_time)? {
         let series = series?;
+        warn_overlaps(&series);
         prefix.clear();
         openmetrics::push_prefix(&mut prefix, series.labels());
         let mut samples = series.samples();
@@ -283,4 +287,17 @@ pub(crate) fn dump_openmetrics(
         );
     }
     Ok(())
+}
+
+/// A block that lists overlapping chunks for a series (which Prometheus never writes) is
+/// read merged; say so on stderr, naming the series.
+pub(crate) fn warn_overlaps(series: &tsblock::query::Series<'_>) {
+    if series.has_overlapping_chunks() {
+        let mut labels = Vec::new();
+        tsblock::compat::push_labels(&mut labels, series.labels());
+        eprintln!(
+            "tsblock: warning: {}: a block lists overlapping chunks for this series; read merged (time order, one sample per timestamp)",
+            String::from_utf8_lossy(&labels)
+        );
+    }
 }
