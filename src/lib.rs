@@ -72,6 +72,7 @@ pub mod compat;
 pub mod db;
 pub mod error;
 pub mod export;
+pub mod fsinfo;
 mod fxhash;
 mod goheap;
 pub mod head;

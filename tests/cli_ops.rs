@@ -362,3 +362,20 @@ fn failed_copy_adds_nothing() {
         .collect();
     assert_eq!(left, vec![std::ffi::OsString::from("keep")]);
 }
+
+/// Files are read instead of mapped, with a note, exactly on a network or FUSE file
+/// system; `--mmap` and `--no-mmap` together are a usage error. (Network and FUSE detection: `tsblock::fsinfo`'s tests.)
+#[test]
+fn mmap_flags() {
+    let local = tsblock(&["ls", "testdata/blocks/values"]);
+    assert!(local.status.success());
+    // A note exactly when the checkout is on a network or FUSE file system.
+    let risky = tsblock::fsinfo::filesystem_type(std::path::Path::new("testdata/blocks/values"))
+        .is_some_and(|fs| tsblock::fsinfo::maps_unsafely(&fs));
+    let note = String::from_utf8_lossy(&local.stderr).contains("reading files instead");
+    assert_eq!(note, risky);
+    let forced = tsblock(&["--mmap", "ls", "testdata/blocks/values"]);
+    assert_eq!(forced.stdout, local.stdout);
+    let both = tsblock(&["--mmap", "--no-mmap", "ls", "testdata/blocks/values"]);
+    assert_eq!(both.status.code(), Some(2));
+}

@@ -27,8 +27,14 @@ use out::{Failure, Out};
 #[command(name = "tsblock", version, about, long_about = None)]
 struct Cli {
     /// Read files into memory instead of memory-mapping them (safe if files may change).
-    #[arg(long, global = true, conflicts_with = "ranged")]
+    /// The default on network and FUSE file systems (NFS, SMB, s3fs…), where a failed
+    /// read of a mapped page would kill the process.
+    #[arg(long, global = true, conflicts_with_all = ["ranged", "mmap"])]
     no_mmap: bool,
+
+    /// Memory-map files even on a network or FUSE file system.
+    #[arg(long, global = true, conflicts_with = "ranged")]
+    mmap: bool,
 
     /// Read only the byte ranges a command needs, with positioned reads through a cache,
     /// instead of mapping or reading whole files (for network file systems).
@@ -319,6 +325,23 @@ enum Command {
     },
 }
 
+impl Command {
+    /// The data directory, block, log or source the command reads.
+    fn path(&self) -> &std::path::Path {
+        match self {
+            Command::Ls { path, .. }
+            | Command::Dump { path, .. }
+            | Command::Series { path, .. }
+            | Command::Labels { path, .. }
+            | Command::Wal { path, .. }
+            | Command::Verify { path, .. }
+            | Command::Analyze { path, .. }
+            | Command::LabelValues { path, .. } => path,
+            Command::Copy { src, .. } => src,
+        }
+    }
+}
+
 fn open(path: &PathBuf, opts: DbOptions) -> Result<Db, Failure> {
     let db = Db::open_options(path, opts)?;
     for w in db.warnings() {
@@ -395,8 +418,19 @@ fn run(cli: Cli, out: &mut Out) -> Result<(), Failure> {
         ReadMode::Read
     } else if cli.ranged {
         ReadMode::Ranged
-    } else {
+    } else if cli.mmap {
         ReadMode::Mmap
+    } else {
+        match tsblock::fsinfo::filesystem_type(cli.command.path()) {
+            Some(fs) if tsblock::fsinfo::maps_unsafely(&fs) => {
+                eprintln!(
+                    "tsblock: note: {} is on a {fs} file system, where a failed read of a mapped page kills the process: reading files instead (--mmap maps them anyway)",
+                    cli.command.path().display()
+                );
+                ReadMode::Read
+            }
+            _ => ReadMode::Mmap,
+        }
     };
     let mode = DbOptions {
         mode,
