@@ -227,12 +227,11 @@ pub(crate) fn verify_block(block: &Block, progress: &(dyn Fn(u64) + Sync)) -> Re
     }
     // A chunk reference used by more than one chunk meta (Prometheus never shares
     // chunks) is reported and decoded once: hostile metas cannot multiply the work.
-    let mut order: Vec<usize> = (0..jobs.len()).collect();
-    order.sort_unstable_by_key(|&i| jobs.get(i).map(|j| j.meta.chunk_ref.0));
+    // In reference order, which is also the order of the chunks in the segments.
+    jobs.sort_unstable_by_key(|j| j.meta.chunk_ref.0);
     let mut unique = Vec::with_capacity(jobs.len());
     let mut last_ref = None;
-    for i in order {
-        let Some(j) = jobs.get(i) else { continue };
+    for j in &jobs {
         if last_ref == Some(j.meta.chunk_ref.0) {
             problems.push(Problem::at(
                 &index_path,

@@ -314,28 +314,18 @@ impl<S: ReadAt> Index<S> {
         }
     }
 
-    /// Decodes series `id` (a postings entry) into `labels` and `chunks`, replacing their
-    /// contents. Reusing the two vectors across calls avoids allocating per series.
-    pub fn series<'s>(
-        &'s self,
-        id: u64,
-        labels: &mut Vec<Label<'s>>,
-        chunks: &mut Vec<ChunkMeta>,
-    ) -> Result<(), FormatError> {
-        labels.clear();
-        chunks.clear();
-        let off = self
-            .series_offset(id)
-            .filter(|&o| o >= HEADER_LEN as u64 && o < self.body_len)
-            .ok_or_else(|| {
-                FormatError::new(
-                    Section::Series,
-                    id,
-                    FormatErrorKind::Invalid("series reference out of bounds"),
-                )
-            })?;
+    /// Where the series entry at file offset `off` starts (after its length) and how
+    /// long it is (without its CRC), both checked against the index's body.
+    pub(crate) fn series_entry(&self, off: u64) -> Result<(u64, usize), FormatError> {
+        let Some(left) = self.body_len.checked_sub(off).filter(|&l| l > 0) else {
+            return Err(FormatError::new(
+                Section::Series,
+                off,
+                FormatErrorKind::Invalid("series reference out of bounds"),
+            ));
+        };
         // Length is a uvarint of at most 5 bytes (Go reads it as MaxVarintLen32).
-        let window = (self.body_len - off).min(5) as usize;
+        let window = left.min(5) as usize;
         let head = self.read(off, window, Section::Series)?;
         let (len, n) = match crate::bytes::decode_uvarint(head) {
             Ok((len, n)) if n <= 5 => (len, n),
@@ -378,6 +368,30 @@ impl<S: ReadAt> Index<S> {
                     },
                 )
             })?;
+        Ok((entry_at, len))
+    }
+
+    /// Decodes series `id` (a postings entry) into `labels` and `chunks`, replacing their
+    /// contents. Reusing the two vectors across calls avoids allocating per series.
+    pub fn series<'s>(
+        &'s self,
+        id: u64,
+        labels: &mut Vec<Label<'s>>,
+        chunks: &mut Vec<ChunkMeta>,
+    ) -> Result<(), FormatError> {
+        labels.clear();
+        chunks.clear();
+        let off = self
+            .series_offset(id)
+            .filter(|&o| o >= HEADER_LEN as u64 && o < self.body_len)
+            .ok_or_else(|| {
+                FormatError::new(
+                    Section::Series,
+                    id,
+                    FormatErrorKind::Invalid("series reference out of bounds"),
+                )
+            })?;
+        let (entry_at, len) = self.series_entry(off)?;
         let whole = self.read(entry_at, len + 4, Section::Series)?;
         let entry = whole.get(..len).unwrap_or_default();
         let stored = whole

@@ -309,10 +309,8 @@ impl<S: ReadAt> Index<S> {
     /// Where the series entry at `at` ends, CRC included (`None` if it cannot be read,
     /// which [`Index::series`] reported).
     pub(crate) fn series_entry_end(&self, at: u64) -> Option<u64> {
-        let window = (self.body_len.checked_sub(at)?).min(5) as usize;
-        let head = self.read(at, window, Section::Series).ok()?;
-        let (len, n) = crate::bytes::decode_uvarint(head).ok()?;
-        at.checked_add(n as u64)?.checked_add(len)?.checked_add(4)
+        let (entry_at, len) = self.series_entry(at).ok()?;
+        entry_at.checked_add(len as u64)?.checked_add(4)
     }
 
     /// The deprecated label indices and their offset table, as one range each (their
