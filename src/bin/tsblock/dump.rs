@@ -3,7 +3,7 @@
 use tsblock::compat::promtool;
 use tsblock::export::json::JsonExporter;
 use tsblock::query::SampleRef;
-use tsblock::{Db, Querier};
+use tsblock::Db;
 
 use crate::out::{Failure, Out, FLUSH_AT};
 use crate::{Matching, TimeRange};
@@ -139,8 +139,7 @@ pub(crate) fn dump(
     // second while this one formats the first and then gathers the next batch; both
     // halves are written in order. Each series' text is complete or ends at its error,
     // which stops the dump after the text before it.
-    let (min_time, max_time) = range.resolve(db);
-    let mut set = db.select_any(&matching.sets(), min_time, max_time)?;
+    let mut set = range.select(db, matching)?;
     std::thread::scope(|scope| {
         let (to_helper, jobs) = std::sync::mpsc::sync_channel::<Job<'_>>(1);
         let (to_main, done_jobs) = std::sync::mpsc::sync_channel::<Job<'_>>(1);
@@ -239,8 +238,7 @@ pub(crate) fn dump_json(
     matching: &Matching,
 ) -> Result<(), Failure> {
     let mut exporter = JsonExporter::new();
-    let (min_time, max_time) = range.resolve(db);
-    for series in db.select_any(&matching.sets(), min_time, max_time)? {
+    for series in range.select(db, matching)? {
         let series = series?;
         warn_overlaps(&series);
         exporter.write_series(out, &series)?;
@@ -258,10 +256,9 @@ pub(crate) fn dump_openmetrics(
     matching: &Matching,
 ) -> Result<(), Failure> {
     use tsblock::compat::openmetrics;
-    let (min_time, max_time) = range.resolve(db);
     let (mut prefix, mut lines) = (Vec::new(), openmetrics::Lines::new());
     let (mut stale, mut histograms) = (0u64, 0u64);
-    for series in db.select_any(&matching.sets(), min_time, max_time)? {
+    for series in range.select(db, matching)? {
         let series = series?;
         warn_overlaps(&series);
         prefix.clear();

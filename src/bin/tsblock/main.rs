@@ -93,6 +93,16 @@ impl TimeRange {
         let max = self.max_time.map_or(i64::MAX, |t| t.resolve(end));
         (min, max)
     }
+
+    /// The series of `db` that `matching` selects, with their samples in this range.
+    fn select<'d>(
+        &self,
+        db: &'d Db,
+        matching: &Matching,
+    ) -> tsblock::Result<tsblock::query::SeriesSet<'d>> {
+        let (min_time, max_time) = self.resolve(db);
+        db.select_any(&matching.sets(), min_time, max_time)
+    }
 }
 
 /// The timestamp of the last sample of `db`: the head's, or the newest sample in the
@@ -357,8 +367,7 @@ fn series(
     matching: &Matching,
     format: SeriesFormat,
 ) -> Result<(), Failure> {
-    let (min_time, max_time) = range.resolve(db);
-    for series in db.select_any(&matching.sets(), min_time, max_time)? {
+    for series in range.select(db, matching)? {
         let series = series?;
         match format {
             SeriesFormat::Text => compat::push_labels(&mut out.buf, series.labels()),
