@@ -48,15 +48,15 @@ pub(crate) fn parse_time(s: &str) -> Result<TimeSpec, String> {
 
 /// Milliseconds in a Prometheus duration such as `1h30m` or `2d`.
 pub(crate) fn parse_duration(s: &str) -> Result<i64, String> {
-    const UNITS: [(&str, i64); 8] = [
+    // From the largest down: a duration names each at most once, in this order.
+    const UNITS: [(&str, i64); 7] = [
         ("y", 365 * 24 * 3_600_000),
         ("w", 7 * 24 * 3_600_000),
         ("d", 24 * 3_600_000),
         ("h", 3_600_000),
-        ("ms", 1),
         ("m", 60_000),
         ("s", 1000),
-        ("", 0),
+        ("ms", 1),
     ];
     let bad = || format!("invalid duration {s:?}: {HELP}");
     if s == "0" {
@@ -66,37 +66,23 @@ pub(crate) fn parse_duration(s: &str) -> Result<i64, String> {
         return Err(bad());
     }
     let (mut total, mut rest) = (0i64, s);
-    // Each unit at most once, from the largest down (as Prometheus requires).
-    let mut last_rank = usize::MAX;
+    let mut next_rank = 0;
     while !rest.is_empty() {
         let digits = rest.bytes().take_while(u8::is_ascii_digit).count();
-        if digits == 0 {
-            return Err(bad());
-        }
         let (num, tail) = rest.split_at(digits);
+        let letters = tail.bytes().take_while(u8::is_ascii_alphabetic).count();
+        let (unit, after) = tail.split_at(letters);
         let n: i64 = num.parse().map_err(|_| bad())?;
-        // "ms" before "m"; the empty unit never matches here.
-        let (rank, (unit, scale)) = UNITS
-            .iter()
-            .enumerate()
-            .take(UNITS.len() - 1)
-            .find(|(_, (u, _))| tail.starts_with(u))
-            .ok_or_else(bad)?;
-        let rank = match *unit {
-            "ms" => 6,
-            "m" => 4,
-            "s" => 5,
-            _ => rank,
-        };
-        if last_rank != usize::MAX && rank <= last_rank {
+        let rank = UNITS.iter().position(|(u, _)| *u == unit).ok_or_else(bad)?;
+        if rank < next_rank {
             return Err(bad());
         }
-        last_rank = rank;
+        next_rank = rank + 1;
         total = n
-            .checked_mul(*scale)
+            .checked_mul(UNITS[rank].1)
             .and_then(|v| total.checked_add(v))
             .ok_or_else(bad)?;
-        rest = &tail[unit.len()..];
+        rest = after;
     }
     Ok(total)
 }
