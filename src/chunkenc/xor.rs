@@ -82,6 +82,83 @@ pub(crate) fn read_xor_value(
     Ok(())
 }
 
+/// The XOR-coded value whose control bits are at bit `p` (at most 24) of `w`, the window at
+/// bit `pos` of `data`, applied to `v` with window `lead`/`trail`: the new value, window and
+/// position after it (relative to `pos`), or `None` for a window of more than 64 bits. The
+/// batch paths' form of [`read_xor_value`]; the caller checks the end against the stream's
+/// length.
+#[inline(always)]
+fn value_at(
+    data: &[u8],
+    pos: usize,
+    w: u64,
+    mut p: u32,
+    v: u64,
+    lead: u32,
+    trail: u32,
+) -> Option<(u64, u32, u32, u32)> {
+    let c = w << p;
+    let (mut nv, mut nl, mut nt) = (v, lead, trail);
+    if c >> 63 == 0 {
+        p += 1;
+    } else {
+        if c >> 62 == 0b11 {
+            let l = ((c >> 57) & 0x1f) as u32;
+            let sig = match ((c >> 51) & 0x3f) as u32 {
+                0 => 64,
+                s => s,
+            };
+            if l + sig > 64 {
+                return None;
+            }
+            (nl, nt) = (l, 64 - l - sig);
+            p += 13;
+        } else {
+            p += 2;
+        }
+        // At least one significant bit: leading + trailing <= 63.
+        let sig = 64 - nl - nt;
+        let bits = if p + sig <= 57 {
+            (w << p) >> (64 - sig)
+        } else if sig <= 57 {
+            window_at(data, pos + p as usize) >> (64 - sig)
+        } else {
+            // 58 to 64 bits: 32 from one window, the rest from the next.
+            let at = pos + p as usize;
+            let hi = window_at(data, at) >> 32;
+            let lo = window_at(data, at + 32) >> (96 - sig);
+            (hi << (sig - 32)) | lo
+        };
+        p += sig;
+        nv ^= bits << nt.min(63);
+    }
+    Some((nv, nl, nt, p))
+}
+
+/// A uvarint of at most 8 bytes at byte `at` of `data`, from one little-endian load: the
+/// value and its length. `None` when fewer than 8 bytes are left or the varint is longer;
+/// the caller then takes the general path, so no error is decided here.
+#[inline(always)]
+fn short_uvarint(data: &[u8], at: usize) -> Option<(u64, usize)> {
+    let word = u64::from_le_bytes(data.get(at..at.checked_add(8)?)?.try_into().ok()?);
+    let stops = !word & 0x8080_8080_8080_8080;
+    if stops == 0 {
+        return None;
+    }
+    let len = stops.trailing_zeros() / 8 + 1;
+    let kept = if len == 8 {
+        word
+    } else {
+        word & ((1u64 << (8 * len)) - 1)
+    };
+    // Squeeze the 7-bit groups together: pairs, then quads, then the two halves.
+    let x = kept & 0x7f7f_7f7f_7f7f_7f7f;
+    let x = (x & 0x007f_007f_007f_007f) | ((x & 0x7f00_7f00_7f00_7f00) >> 1);
+    let x = (x & 0x0000_3fff_0000_3fff) | ((x & 0x3fff_0000_3fff_0000) >> 2);
+    let x = (x & 0x0000_0000_0fff_ffff) | ((x & 0x0fff_ffff_0000_0000) >> 4);
+    Some((x, len as usize))
+}
+
 impl<'a> XorIter<'a> {
     /// Starts decoding `data`, the chunk's bytes after the encoding byte.
     pub fn new(data: &'a [u8]) -> Result<Self, FormatError> {
@@ -149,6 +226,17 @@ impl<'a> XorIter<'a> {
         let ts_slots = ts.get_mut(start..).unwrap_or_default();
         let vs_slots = vs.get_mut(start..).unwrap_or_default();
         let mut slots = ts_slots.iter_mut().zip(vs_slots.iter_mut());
+        if room >= 2 {
+            if let Some([(t0, v0), (t1, v1)]) = self.head() {
+                // The array first: `zip` asks its first side first, and a slot asked for
+                // is a slot used.
+                for ((t, v), slot) in [(t0, v0), (t1, v1)].into_iter().zip(slots.by_ref()) {
+                    *slot.0 = t;
+                    *slot.1 = f64::from_bits(v);
+                }
+                n = 2;
+            }
+        }
         while n < room {
             if self.read >= 2 {
                 let k = self.fast(&mut slots, room - n);
@@ -244,41 +332,9 @@ impl<'a> XorIter<'a> {
                 };
             }
             // p <= 24: the value's control bits and a new window's header are in `w`.
-            let c = w << p;
-            let (mut nv, mut nl, mut nt) = (v, lead, trail);
-            if c >> 63 == 0 {
-                p += 1;
-            } else {
-                if c >> 62 == 0b11 {
-                    let l = ((c >> 57) & 0x1f) as u32;
-                    let sig = match ((c >> 51) & 0x3f) as u32 {
-                        0 => 64,
-                        s => s,
-                    };
-                    if l + sig > 64 {
-                        break;
-                    }
-                    (nl, nt) = (l, 64 - l - sig);
-                    p += 13;
-                } else {
-                    p += 2;
-                }
-                // At least one significant bit: leading + trailing <= 63.
-                let sig = 64 - nl - nt;
-                let bits = if p + sig <= 57 {
-                    (w << p) >> (64 - sig)
-                } else if sig <= 57 {
-                    window_at(data, pos + p as usize) >> (64 - sig)
-                } else {
-                    // 58 to 64 bits: 32 from one window, the rest from the next.
-                    let at = pos + p as usize;
-                    let hi = window_at(data, at) >> 32;
-                    let lo = window_at(data, at + 32) >> (96 - sig);
-                    (hi << (sig - 32)) | lo
-                };
-                p += sig;
-                nv ^= bits << nt.min(63);
-            }
+            let Some((nv, nl, nt, p)) = value_at(data, pos, w, p, v, lead, trail) else {
+                break;
+            };
             let end = pos + p as usize;
             if end > len_bits {
                 break;
@@ -300,6 +356,35 @@ impl<'a> XorIter<'a> {
         (self.leading, self.trailing) = (lead as u8, trail as u8);
         self.read += n as u16;
         n
+    }
+
+    /// Samples 0 and 1 from a fresh stream, where every field starts on a byte: `t0` as a
+    /// varint, 64 raw value bits, the first delta as a uvarint, then an XOR-coded value. Short
+    /// varints come from one load each. `None`, with nothing consumed, for anything else
+    /// (a long varint, a short stream, a bad window): `next` then decodes and judges it.
+    #[inline]
+    fn head(&mut self) -> Option<[(i64, u64); 2]> {
+        let (data, pos, len_bits) = self.br.parts();
+        if pos != 0 || self.read != 0 || self.total < 2 {
+            return None;
+        }
+        let (u, n0) = short_uvarint(data, 0)?;
+        let v0 = u64::from_be_bytes(data.get(n0..n0 + 8)?.try_into().ok()?);
+        let (d, n1) = short_uvarint(data, n0 + 8)?;
+        let at = 8 * (n0 + 8 + n1);
+        let (v1, lead, trail, used) = value_at(data, at, window_at(data, at), 0, v0, 0, 0)?;
+        let end = at + used as usize;
+        if end > len_bits {
+            return None;
+        }
+        let t0 = crate::bytes::zigzag_decode(u);
+        let t1 = t0.wrapping_add(d as i64);
+        self.br.seek(end);
+        (self.t, self.t_delta, self.v) = (t1, d, v1);
+        // Both are at most 64 (checked in `value_at`).
+        (self.leading, self.trailing) = (lead as u8, trail as u8);
+        self.read = 2;
+        Some([(t0, v0), (t1, v1)])
     }
 
     fn error(&self, kind: FormatErrorKind) -> FormatError {
@@ -589,6 +674,22 @@ mod tests {
                 samples.push((t, bits));
             }
             proptest::prop_assert_eq!(decode(&encode(&samples)), samples);
+        }
+
+        #[test]
+        fn short_uvarint_agrees_with_the_general_decoder(
+            data in proptest::collection::vec(proptest::num::u8::ANY, 0..16),
+            at in 0usize..16,
+        ) {
+            // Either the general answer, for a varint of at most 8 bytes with 8 bytes to
+            // load, or no answer at all.
+            let general = data.get(at..).map(crate::bytes::decode_uvarint);
+            match short_uvarint(&data, at) {
+                Some(got) => proptest::prop_assert_eq!(Some(Ok(got)), general),
+                None => proptest::prop_assert!(
+                    data.len() < at + 8 || !matches!(general, Some(Ok((_, n))) if n <= 8)
+                ),
+            }
         }
 
         #[test]
