@@ -19,6 +19,21 @@ use crate::tombstones::{Intervals, Tombstones};
 /// costs nothing next to the parsing, and keeps `Block` one type whatever the source.
 pub type DynSource = Box<dyn ReadAt>;
 
+/// A block's files as byte sources, for [`Block::from_files`]: the seam for a block that
+/// is not a local directory.
+#[derive(Debug)]
+pub struct BlockFiles {
+    /// `meta.json`'s bytes.
+    pub meta_json: Vec<u8>,
+    /// The `index` file.
+    pub index: DynSource,
+    /// The chunk segment files by file name (`000001`, …), in any order: they are taken
+    /// in name order, which a chunk reference's segment number counts.
+    pub segments: Vec<(String, DynSource)>,
+    /// The `tombstones` file; `None` when there is none (no deletions).
+    pub tombstones: Option<DynSource>,
+}
+
 /// One chunk segment file.
 #[derive(Debug)]
 struct Segment {
@@ -51,7 +66,7 @@ pub struct BlockChunks {
 pub struct Block {
     dir: PathBuf,
     meta: BlockMeta,
-    meta_size: u64,
+    meta_json: Vec<u8>,
     index: BlockIndex,
     chunks: BlockChunks,
     tombstones: Tombstones,
@@ -102,40 +117,93 @@ impl Block {
         dir: impl AsRef<Path>,
         open: impl Fn(&Path) -> Result<DynSource>,
     ) -> Result<Block> {
-        let dir = dir.as_ref().to_path_buf();
+        let dir = dir.as_ref();
         let meta_path = dir.join("meta.json");
-        let meta = BlockMeta::read(&meta_path)?;
-        let meta_size = std::fs::metadata(&meta_path)
-            .map_err(|e| Error::io(&meta_path, e))?
-            .len();
+        let meta_json = crate::source::read_regular(&meta_path)?;
+        // Parsed first: a block with a bad `meta.json` is reported as that, whatever else
+        // is wrong with it.
+        let meta = BlockMeta::parse(&meta_path, &meta_json)?;
 
+        let index = open(&dir.join("index"))?;
+        let chunks_dir = dir.join("chunks");
+        let mut segments = Vec::new();
+        for entry in std::fs::read_dir(&chunks_dir).map_err(|e| Error::io(&chunks_dir, e))? {
+            let Some(name) = entry.ok().and_then(|e| e.file_name().into_string().ok()) else {
+                continue;
+            };
+            // Segment files are those whose name is a base-10 number (a `u64`, as in Go).
+            if name.bytes().all(|b| b.is_ascii_digit()) && name.parse::<u64>().is_ok() {
+                let data = open(&chunks_dir.join(&name))?;
+                segments.push((name, data));
+            }
+        }
+        let tomb_path = dir.join("tombstones");
+        let tombstones = match std::fs::symlink_metadata(&tomb_path) {
+            Ok(_) => Some(open(&tomb_path)?),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
+            Err(e) => return Err(Error::io(&tomb_path, e)),
+        };
+        let files = BlockFiles {
+            meta_json,
+            index,
+            segments,
+            tombstones,
+        };
+        Block::assemble(dir.to_path_buf(), meta, files)
+    }
+
+    /// Opens a block from its files' bytes, however they were fetched: in memory, from a
+    /// bucket, from an archive. `dir` names the block in errors and is [`Block::dir`];
+    /// nothing is read from it. The checks are those of [`Block::open_with`].
+    ///
+    /// ```
+    /// use tsblock::block::{Block, BlockFiles, DynSource};
+    ///
+    /// # fn main() -> tsblock::Result<()> {
+    /// // A block read whole into memory, then opened from there.
+    /// let dir = std::fs::read_dir("testdata/blocks/values")
+    ///     .unwrap()
+    ///     .map(|e| e.unwrap().path())
+    ///     .find(|p| p.join("meta.json").exists())
+    ///     .unwrap();
+    /// let read = |p: std::path::PathBuf| -> DynSource { Box::new(std::fs::read(p).unwrap()) };
+    /// let files = BlockFiles {
+    ///     meta_json: std::fs::read(dir.join("meta.json")).unwrap(),
+    ///     index: read(dir.join("index")),
+    ///     segments: vec![("000001".to_string(), read(dir.join("chunks/000001")))],
+    ///     tombstones: None,
+    /// };
+    /// let block = Block::from_files(&dir, files)?;
+    /// assert_eq!(block.meta().stats.num_series, block.series()?.count() as u64);
+    /// assert!(block.verify().is_clean());
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub fn from_files(dir: impl AsRef<Path>, files: BlockFiles) -> Result<Block> {
+        let dir = dir.as_ref().to_path_buf();
+        let meta = BlockMeta::parse(&dir.join("meta.json"), &files.meta_json)?;
+        Block::assemble(dir, meta, files)
+    }
+
+    /// The checks and parsing of an open, after `meta.json`.
+    fn assemble(dir: PathBuf, meta: BlockMeta, files: BlockFiles) -> Result<Block> {
         let index_path = dir.join("index");
-        let index_src = open(&index_path)?;
-        let index = Index::new(index_src).map_err(|e| Error::format(&index_path, e))?;
+        let index = Index::new(files.index).map_err(|e| Error::format(&index_path, e))?;
 
         let chunks_dir = dir.join("chunks");
-        let mut names: Vec<String> = std::fs::read_dir(&chunks_dir)
-            .map_err(|e| Error::io(&chunks_dir, e))?
-            .filter_map(|e| e.ok())
-            .filter_map(|e| e.file_name().into_string().ok())
-            // Segment files are those whose name is a base-10 number.
-            .filter(|n| {
-                !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()) && n.parse::<u64>().is_ok()
-            })
-            .collect();
-        names.sort();
-        let mut segments = Vec::with_capacity(names.len());
-        for name in names {
+        let mut named = files.segments;
+        // References count segments in name order, as Prometheus lists them.
+        named.sort_by(|a, b| a.0.cmp(&b.0));
+        let mut segments = Vec::with_capacity(named.len());
+        for (name, data) in named {
             let path = chunks_dir.join(name);
-            let data = open(&path)?;
             chunks::check_segment_header(&data).map_err(|e| Error::format(&path, e))?;
             segments.push(Segment { path, data });
         }
 
         let tomb_path = dir.join("tombstones");
-        let (tombstones, tombstones_size) = match std::fs::symlink_metadata(&tomb_path) {
-            Ok(_) => {
-                let src = open(&tomb_path)?;
+        let (tombstones, tombstones_size) = match files.tombstones {
+            Some(src) => {
                 let len = usize::try_from(src.size()).unwrap_or(usize::MAX);
                 let data = src.read_at(0, len).map_err(|e| Error::io(&tomb_path, e))?;
                 (
@@ -143,13 +211,12 @@ impl Block {
                     data.len() as u64,
                 )
             }
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => (Tombstones::default(), 0),
-            Err(e) => return Err(Error::io(&tomb_path, e)),
+            None => (Tombstones::default(), 0),
         };
 
         Ok(Block {
             meta,
-            meta_size,
+            meta_json: files.meta_json,
             index: BlockIndex {
                 path: index_path,
                 index,
@@ -162,6 +229,11 @@ impl Block {
             tombstones_size,
             dir,
         })
+    }
+
+    /// `meta.json` as read when the block was opened.
+    pub(crate) fn meta_json(&self) -> &[u8] {
+        &self.meta_json
     }
 
     /// The index file's path.
@@ -199,7 +271,7 @@ impl Block {
 
     /// Size on disk as Prometheus counts it: meta.json + index + chunk segments + tombstones.
     pub fn size(&self) -> u64 {
-        self.meta_size
+        self.meta_json.len() as u64
             + self.index.index.len()
             + self
                 .chunks

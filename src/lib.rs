@@ -43,7 +43,8 @@
 //! Parsers read through [`ReadAt`] ([`index::Index`] is generic over it), so they work on
 //! any bytes; [`Block`] and [`Db`] use read-only memory maps ([`ReadMode::Mmap`]), read
 //! files into memory ([`ReadMode::Read`]), fetch ranges on demand ([`ReadMode::Ranged`]),
-//! or take any source ([`Block::open_from`]).
+//! or take any source per file ([`Block::open_from`]) or files that are not a directory at
+//! all ([`Block::from_files`]: bytes in memory, objects in a bucket).
 //!
 //! Writers mirror the readers: [`chunkenc::XorAppender`], [`chunks::SegmentWriter`],
 //! [`index::IndexWriter`], [`tombstones::Tombstones::encode`], [`BlockMeta::to_json`], all

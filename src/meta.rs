@@ -113,8 +113,12 @@ impl BlockMeta {
 
     /// Reads and parses `path` and checks that its version is 1.
     pub fn read(path: &Path) -> Result<BlockMeta> {
-        let data = crate::source::read_regular(path)?;
-        let meta = BlockMeta::from_slice(&data).map_err(|source| Error::Meta {
+        BlockMeta::parse(path, &crate::source::read_regular(path)?)
+    }
+
+    /// Parses the bytes of `path` and checks that the version is 1.
+    pub fn parse(path: &Path, data: &[u8]) -> Result<BlockMeta> {
+        let meta = BlockMeta::from_slice(data).map_err(|source| Error::Meta {
             path: path.to_path_buf(),
             source,
         })?;

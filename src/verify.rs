@@ -311,12 +311,9 @@ fn check_meta_text(block: &Block, path: &Path, problems: &mut Vec<Problem>) {
             message,
         })
     };
-    let value: serde_json::Value = match crate::source::read_regular(path)
-        .map_err(|e| Problem::from_error(&e).message)
-        .and_then(|b| serde_json::from_slice(&b).map_err(|e| e.to_string()))
-    {
+    let value: serde_json::Value = match serde_json::from_slice(block.meta_json()) {
         Ok(v) => v,
-        Err(e) => return report(e),
+        Err(e) => return report(e.to_string()),
     };
     // `thanos`: what Thanos, Mimir and Cortex add to the blocks they upload.
     const TOP: &[&str] = &[
