@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use crate::block::Block;
 use crate::error::{Error, Result};
 use crate::head::{Head, HeadOptions, HeadWarning};
-use crate::source::ReadMode;
+use crate::source::{FetchStats, ReadMode};
 
 /// Something the reader tolerated and the user should hear about.
 #[derive(Debug)]
@@ -24,6 +24,12 @@ pub enum Warning {
     },
     /// The head left something out where Prometheus would have repaired its files.
     Head(HeadWarning),
+    /// A block in a bucket carries a `deletion-mark.json` (Thanos, Mimir): it is about
+    /// to be deleted and was left out, as their readers leave it out.
+    MarkedForDeletion {
+        /// The block.
+        dir: PathBuf,
+    },
 }
 
 impl fmt::Display for Warning {
@@ -34,6 +40,9 @@ impl fmt::Display for Warning {
                 write!(f, "skipping block {}: {error}", dir.display())
             }
             Warning::Head(w) => write!(f, "head: {w}"),
+            Warning::MarkedForDeletion { dir } => {
+                write!(f, "skipping block {}: marked for deletion", dir.display())
+            }
         }
     }
 }
@@ -76,6 +85,8 @@ pub struct Db {
     blocks: Vec<Block>,
     head: Option<Head>,
     warnings: Vec<Warning>,
+    /// What opening fetched, for sources that fetch (a bucket).
+    opened: Option<FetchStats>,
 }
 
 impl Db {
@@ -121,6 +132,7 @@ impl Db {
                 blocks: vec![block],
                 head: None,
                 warnings,
+                opened: None,
             });
         }
         let mut dirs: Vec<(String, PathBuf)> = Vec::new();
@@ -183,7 +195,35 @@ impl Db {
             blocks,
             head,
             warnings,
+            opened: None,
         })
+    }
+
+    /// A data directory made of blocks opened elsewhere (a bucket), named `path`;
+    /// `opened` is what finding and opening them fetched.
+    pub(crate) fn from_blocks(
+        path: PathBuf,
+        blocks: Vec<Block>,
+        warnings: Vec<Warning>,
+        opened: FetchStats,
+    ) -> Db {
+        Db {
+            path,
+            blocks,
+            head: None,
+            warnings,
+            opened: Some(opened),
+        }
+    }
+
+    /// What was fetched on demand ([`ReadMode::Ranged`], a bucket): requests and bytes of
+    /// every block's ranged reads so far, plus a bucket's listing and `meta.json`
+    /// requests; `None` when every file is mapped or read whole.
+    pub fn fetch_stats(&self) -> Option<FetchStats> {
+        self.opened
+            .into_iter()
+            .chain(self.blocks.iter().filter_map(Block::fetch_stats))
+            .reduce(|a, b| a + b)
     }
 
     /// The head, if the directory has one and it was read.

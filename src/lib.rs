@@ -84,6 +84,7 @@ pub mod labels;
 #[allow(clippy::indexing_slicing, clippy::unwrap_used, clippy::expect_used)]
 pub mod labelset;
 pub mod meta;
+pub mod object;
 pub mod postings;
 #[allow(clippy::indexing_slicing, clippy::unwrap_used, clippy::expect_used)]
 pub mod query;

@@ -1,7 +1,7 @@
 //! Golden tests: run the built `tsblock` over every fixture data directory in
 //! `testdata/blocks/` and compare byte for byte with what promtool 2.42 printed for it
-//! (`testdata/expected/`), with memory maps, with `--no-mmap` and with `--ranged` (every
-//! byte through the range cache).
+//! (`testdata/expected/`), with memory maps, with `--no-mmap`, with `--ranged` (every
+//! byte through the range cache) and as a `file://` bucket (through object_store).
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -36,10 +36,17 @@ fn check(name: &str, args: &[&str], expected: &str) {
 }
 
 fn check_against(name: &str, args: &[&str], expected: &str, want: Vec<u8>) {
-    let path = root().join("blocks").join(name);
-    for mode in [&[][..], &["--no-mmap"][..], &["--ranged"][..]] {
+    let local = root().join("blocks").join(name);
+    // The same directory as a bucket: listed, and read by ranged GETs through object_store.
+    let url = PathBuf::from(format!("file://{}", local.display()));
+    for (mode, path) in [
+        (&[][..], &local),
+        (&["--no-mmap"][..], &local),
+        (&["--ranged"][..], &local),
+        (&[][..], &url),
+    ] {
         let all: Vec<&str> = args.iter().chain(mode).copied().collect();
-        let (got, stderr, ok) = tsblock(&all, &path);
+        let (got, stderr, ok) = tsblock(&all, path);
         assert!(ok, "tsblock {all:?} {name} failed: {stderr}");
         if got != want {
             let got = String::from_utf8_lossy(&got);

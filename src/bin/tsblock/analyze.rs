@@ -61,15 +61,43 @@ fn pick(path: &Path, id: Option<&str>) -> Result<PathBuf, Failure> {
     })
 }
 
-pub(crate) fn run(out: &mut Out, req: &Request<'_>, mode: ReadMode) -> Result<(), Failure> {
-    let dir = pick(req.path, req.block_id)?;
-    let block = Block::open_with(&dir, mode)?;
+pub(crate) fn run(
+    out: &mut Out,
+    req: &Request<'_>,
+    mode: ReadMode,
+    stats: bool,
+) -> Result<(), Failure> {
+    let (db, local);
+    let block: &Block = match crate::url_of(req.path) {
+        Some(url) => {
+            db = tsblock::object::Bucket::from_url(url)?.open_db()?;
+            for w in db.warnings() {
+                eprintln!("tsblock: warning: {w}");
+            }
+            let mut blocks = db.blocks().iter();
+            let found = match req.block_id {
+                Some(id) => blocks.find(|b| b.meta().ulid == id),
+                None => blocks.max_by(|a, b| {
+                    let (a, b) = (a.meta(), b.meta());
+                    a.min_time.cmp(&b.min_time).then(a.ulid.cmp(&b.ulid))
+                }),
+            };
+            found.ok_or_else(|| tsblock::Error::NotFound {
+                path: req.path.to_path_buf(),
+                what: "no block with that ID",
+            })?
+        }
+        None => {
+            local = Block::open_with(pick(req.path, req.block_id)?, mode)?;
+            &local
+        }
+    };
     let opts = AnalyzeOptions {
         selectors: req.selectors.clone(),
         chunks: req.extended,
         per_series: req.per_series,
     };
-    let mut a = analyze(&block, &opts)?;
+    let mut a = analyze(block, &opts)?;
     for list in [
         &mut a.churn_label_pairs,
         &mut a.churn_label_names,
@@ -88,6 +116,10 @@ pub(crate) fn run(out: &mut Out, req: &Request<'_>, mode: ReadMode) -> Result<()
             writeln!(out)?;
         }
         AnalyzeFormat::Text => text(out, &a, req)?,
+    }
+    if stats {
+        out.flush()?;
+        crate::print_stats(block.fetch_stats());
     }
     Ok(())
 }

@@ -41,6 +41,11 @@ struct Cli {
     #[arg(long, global = true)]
     ranged: bool,
 
+    /// At the end, print on stderr the requests made and bytes fetched (a bucket, or
+    /// `--ranged`).
+    #[arg(long, global = true)]
+    stats: bool,
+
     /// Leave out the head of a data directory (its wal/, chunks_head/ and wbl/): read only
     /// blocks. By default the head is replayed in memory, as promtool does.
     #[arg(long, global = true)]
@@ -192,7 +197,8 @@ enum Command {
         /// Output format.
         #[arg(long, value_enum, default_value_t = ls::LsFormat::Table)]
         format: ls::LsFormat,
-        /// A data directory or one block directory.
+        /// A data directory or one block directory, or a bucket URL (`s3://bucket/prefix`,
+        /// `gs://…`, `az://…`, `file:///…`).
         path: PathBuf,
     },
     /// Print every sample as `{labels} value timestamp` (as `promtool tsdb dump`).
@@ -207,7 +213,8 @@ enum Command {
         /// Output format.
         #[arg(long, value_enum, default_value_t = DumpFormat::Prom)]
         format: DumpFormat,
-        /// A data directory or one block directory.
+        /// A data directory or one block directory, or a bucket URL (`s3://bucket/prefix`,
+        /// `gs://…`, `az://…`, `file:///…`).
         path: PathBuf,
     },
     /// Print the label set of every series with samples in the range, one per line.
@@ -219,7 +226,8 @@ enum Command {
         /// Output format.
         #[arg(long, value_enum, default_value_t = SeriesFormat::Text)]
         format: SeriesFormat,
-        /// A data directory or one block directory.
+        /// A data directory or one block directory, or a bucket URL (`s3://bucket/prefix`,
+        /// `gs://…`, `az://…`, `file:///…`).
         path: PathBuf,
     },
     /// Print the label names used by the (matching) series, sorted.
@@ -231,7 +239,8 @@ enum Command {
         matching: Matching,
         #[command(flatten)]
         format: ListFormat,
-        /// A data directory or one block directory.
+        /// A data directory or one block directory, or a bucket URL (`s3://bucket/prefix`,
+        /// `gs://…`, `az://…`, `file:///…`).
         path: PathBuf,
     },
     /// Print the records of a write-ahead log: a wal/ or wbl/ directory, a checkpoint, a
@@ -266,7 +275,8 @@ enum Command {
         /// Output format.
         #[arg(long, value_enum, default_value_t = verify::VerifyFormat::Text)]
         format: verify::VerifyFormat,
-        /// A data directory or one block directory.
+        /// A data directory or one block directory, or a bucket URL (`s3://bucket/prefix`,
+        /// `gs://…`, `az://…`, `file:///…`).
         path: PathBuf,
     },
     /// Copy some series and some time of a data directory (blocks and head) or block into
@@ -314,7 +324,8 @@ enum Command {
         /// Output format.
         #[arg(long, value_enum, default_value_t = analyze::AnalyzeFormat::Text)]
         format: analyze::AnalyzeFormat,
-        /// A data directory or one block directory.
+        /// A data directory or one block directory, or a bucket URL (`s3://bucket/prefix`,
+        /// `gs://…`, `az://…`, `file:///…`).
         path: PathBuf,
         /// The block's ULID (default: the one with the latest min time).
         block_id: Option<String>,
@@ -330,7 +341,8 @@ enum Command {
         matching: Matching,
         #[command(flatten)]
         format: ListFormat,
-        /// A data directory or one block directory.
+        /// A data directory or one block directory, or a bucket URL (`s3://bucket/prefix`,
+        /// `gs://…`, `az://…`, `file:///…`).
         path: PathBuf,
     },
 }
@@ -352,8 +364,16 @@ impl Command {
     }
 }
 
+/// Whether a PATH argument is a URL (`s3://…`, `file:///…`) rather than a local path.
+pub(crate) fn url_of(path: &std::path::Path) -> Option<&str> {
+    path.to_str().filter(|s| s.contains("://"))
+}
+
 fn open(path: &PathBuf, opts: DbOptions) -> Result<Db, Failure> {
-    let db = Db::open_options(path, opts)?;
+    let db = match url_of(path) {
+        Some(url) => tsblock::object::Bucket::from_url(url)?.open_db()?,
+        None => Db::open_options(path, opts)?,
+    };
     for w in db.warnings() {
         eprintln!("tsblock: warning: {w}");
     }
@@ -427,7 +447,7 @@ fn run(cli: Cli, out: &mut Out) -> Result<(), Failure> {
         ReadMode::Read
     } else if cli.ranged {
         ReadMode::Ranged
-    } else if cli.mmap {
+    } else if cli.mmap || url_of(cli.command.path()).is_some() {
         ReadMode::Mmap
     } else {
         match tsblock::fsinfo::filesystem_type(cli.command.path()) {
@@ -445,6 +465,13 @@ fn run(cli: Cli, out: &mut Out) -> Result<(), Failure> {
         mode,
         head: !cli.no_head,
     };
+    let stats = cli.stats;
+    // What the command fetched, once it is done.
+    let report = |db: &Db| {
+        if stats {
+            print_stats(db.fetch_stats());
+        }
+    };
     match cli.command {
         Command::Ls {
             human_readable,
@@ -453,6 +480,7 @@ fn run(cli: Cli, out: &mut Out) -> Result<(), Failure> {
         } => {
             let db = open(&path, mode)?;
             ls::ls(out, &db, human_readable, format)?;
+            report(&db);
         }
         Command::Dump {
             range,
@@ -466,6 +494,7 @@ fn run(cli: Cli, out: &mut Out) -> Result<(), Failure> {
                 DumpFormat::Json => dump::dump_json(out, &db, &range, &matching)?,
                 DumpFormat::Openmetrics => dump::dump_openmetrics(out, &db, &range, &matching)?,
             }
+            report(&db);
         }
         Command::Series {
             range,
@@ -475,6 +504,7 @@ fn run(cli: Cli, out: &mut Out) -> Result<(), Failure> {
         } => {
             let db = open(&path, mode)?;
             series(out, &db, &range, &matching, format)?;
+            report(&db);
         }
         Command::Labels {
             matching,
@@ -484,6 +514,7 @@ fn run(cli: Cli, out: &mut Out) -> Result<(), Failure> {
             let db = open(&path, mode)?;
             let names = union_of(&matching, |m| db.label_names(m))?;
             print_list(out, &names, &format)?;
+            report(&db);
         }
         Command::Analyze {
             limit,
@@ -508,7 +539,7 @@ fn run(cli: Cli, out: &mut Out) -> Result<(), Failure> {
                 selector_text: matching.selectors.iter().map(|s| s.to_string()).collect(),
                 format,
             };
-            analyze::run(out, &req, mode.mode)?;
+            analyze::run(out, &req, mode.mode, stats)?;
         }
         Command::Copy {
             range,
@@ -533,9 +564,10 @@ fn run(cli: Cli, out: &mut Out) -> Result<(), Failure> {
                 copied.chunks_copied,
                 copied.samples_reencoded
             );
+            report(&db);
         }
         Command::Verify { format, path } => {
-            verify::verify(out, &path, mode.mode, mode.head, format)?
+            verify::verify(out, &path, mode.mode, mode.head, format, stats)?
         }
         Command::Wal { format, path } => wal(out, &path, format, mode.mode)?,
         Command::LabelValues {
@@ -547,10 +579,22 @@ fn run(cli: Cli, out: &mut Out) -> Result<(), Failure> {
             let db = open(&path, mode)?;
             let values = union_of(&matching, |m| db.label_values(name.as_bytes(), m))?;
             print_list(out, &values, &format)?;
+            report(&db);
         }
     }
     out.flush()?;
     Ok(())
+}
+
+/// The `--stats` line.
+pub(crate) fn print_stats(stats: Option<tsblock::source::FetchStats>) {
+    match stats {
+        Some(s) => eprintln!(
+            "tsblock: stats: {} requests, {} bytes fetched",
+            s.fetches, s.bytes
+        ),
+        None => eprintln!("tsblock: stats: no ranged reads (files mapped or read whole)"),
+    }
 }
 
 fn wal(

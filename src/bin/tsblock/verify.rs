@@ -64,24 +64,49 @@ pub(crate) fn verify(
     mode: ReadMode,
     with_head: bool,
     format: VerifyFormat,
+    stats: bool,
 ) -> Result<(), Failure> {
-    let dirs = block_dirs(path)?;
-    let has_head = with_head && path.join("wal").is_dir();
-    if dirs.is_empty() && !has_head {
+    // Local blocks are opened, checked and closed in turn, so that reading files whole
+    // (--no-mmap) or through a cache (--ranged) holds one block at a time; a bucket's are
+    // opened from one listing (their files are fetched as they are checked).
+    type Pending = (PathBuf, Option<tsblock::Result<Block>>);
+    let (blocks, total, bucket): (Vec<Pending>, u64, _) = match crate::url_of(path) {
+        Some(url) => {
+            let bucket = tsblock::object::Bucket::from_url(url)?;
+            let tsblock::object::OpenedBlocks {
+                blocks: opened,
+                warnings,
+            } = bucket.open_blocks()?;
+            for w in warnings {
+                eprintln!("tsblock: warning: {w}");
+            }
+            let total = opened
+                .iter()
+                .filter_map(|(_, b)| b.as_ref().ok())
+                .map(|b| b.meta().stats.num_chunks)
+                .sum();
+            let blocks = opened.into_iter().map(|(d, b)| (d, Some(b))).collect();
+            (blocks, total, Some(bucket))
+        }
+        None => {
+            let dirs = block_dirs(path)?;
+            // The progress total from the meta.json files alone.
+            let total = dirs
+                .iter()
+                .filter_map(|d| tsblock::meta::BlockMeta::read(&d.join("meta.json")).ok())
+                .map(|m| m.stats.num_chunks)
+                .sum();
+            (dirs.into_iter().map(|d| (d, None)).collect(), total, None)
+        }
+    };
+    let has_head = bucket.is_none() && with_head && path.join("wal").is_dir();
+    if blocks.is_empty() && !has_head {
         return Err(tsblock::Error::NotFound {
             path: path.to_path_buf(),
             what: "neither a block (no meta.json) nor a data directory with blocks or a wal/",
         }
         .into());
     }
-    // The progress total from the meta.json files alone; each block is then opened,
-    // checked and closed in turn, so that reading files whole (--no-mmap) or through a
-    // cache (--ranged) holds one block at a time.
-    let total: u64 = dirs
-        .iter()
-        .filter_map(|d| tsblock::meta::BlockMeta::read(&d.join("meta.json")).ok())
-        .map(|m| m.stats.num_chunks)
-        .sum();
     let bar = if std::io::stderr().is_terminal() {
         let bar = indicatif::ProgressBar::new(total);
         bar.set_style(
@@ -98,11 +123,17 @@ pub(crate) fn verify(
     };
     let mut reports = Vec::new();
     let mut newest = i64::MIN;
-    for dir in &dirs {
-        reports.push(match Block::open_with(dir, mode) {
+    let mut fetched = bucket.as_ref().map(|b| b.stats());
+    for (dir, opened) in blocks {
+        let block = opened.unwrap_or_else(|| Block::open_with(&dir, mode));
+        reports.push(match block {
             Ok(b) => {
                 newest = newest.max(b.meta().max_time);
-                b.verify_with_progress(&|n| bar.inc(n))
+                let report = b.verify_with_progress(&|n| bar.inc(n));
+                if let Some(s) = b.fetch_stats() {
+                    fetched = Some(fetched.map_or(s, |f| f + s));
+                }
+                report
             }
             Err(e) => Report {
                 block: dir.clone(),
@@ -150,6 +181,9 @@ pub(crate) fn verify(
         }
     }
     out.flush()?;
+    if stats {
+        crate::print_stats(fetched);
+    }
     if problems == 0 {
         Ok(())
     } else {

@@ -1,0 +1,206 @@
+//! Blocks in object storage (`tsblock::object`): every fixture read from an in-memory store
+//! and through `file://` gives the samples the local directory gives; blocks marked for
+//! deletion or without a readable `meta.json` are skipped with a warning; a selective
+//! query fetches a fraction of the block. (The golden tests run every CLI comparison
+//! through `file://` too; `.ci/run` runs the S3 path against a real S3 server.)
+
+use std::path::Path;
+use std::sync::Arc;
+
+use object_store::memory::InMemory;
+use object_store::path::Path as ObjectPath;
+use object_store::{ObjectStoreExt, PutPayload};
+use tsblock::object::Bucket;
+use tsblock::query::Selector;
+use tsblock::{Db, Querier, Warning};
+
+mod common;
+
+/// Every series with every sample, as text.
+fn everything(db: &Db) -> Vec<String> {
+    let mut out = Vec::new();
+    for series in db.select(&[], i64::MIN, i64::MAX).expect("select") {
+        let series = series.expect("series");
+        out.push(format!("{:?}", series.labels()));
+        for s in series.samples() {
+            out.push(format!("{:?}", s.expect("sample")));
+        }
+    }
+    out
+}
+
+/// Uploads every file under `dir` to `store` under `prefix`.
+fn upload(store: &InMemory, dir: &Path, prefix: &str) {
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .build()
+        .expect("runtime");
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        for e in std::fs::read_dir(&d).expect("dir").flatten() {
+            let p = e.path();
+            if p.is_dir() {
+                stack.push(p);
+                continue;
+            }
+            let rel = p
+                .strip_prefix(dir)
+                .expect("under")
+                .to_string_lossy()
+                .into_owned();
+            let location = ObjectPath::from(format!("{prefix}/{rel}"));
+            let bytes = std::fs::read(&p).expect("read");
+            runtime
+                .block_on(store.put(&location, PutPayload::from(bytes)))
+                .expect("put");
+        }
+    }
+}
+
+fn bucket(store: Arc<InMemory>, prefix: &str) -> Bucket {
+    Bucket::new(
+        store,
+        ObjectPath::from(prefix),
+        &format!("memory://{prefix}"),
+    )
+    .expect("bucket")
+}
+
+#[test]
+fn every_fixture_reads_the_same_from_a_bucket() {
+    for (name, dir) in common::fixtures() {
+        let local = Db::open(&dir).expect("local");
+        let want = everything(&local);
+        assert!(!want.is_empty(), "{name}");
+
+        let store = Arc::new(InMemory::new());
+        upload(&store, &dir, &format!("tenant/{name}"));
+        let db = bucket(store, &format!("tenant/{name}"))
+            .open_db()
+            .expect(&name);
+        assert_eq!(db.blocks().len(), local.blocks().len(), "{name}");
+        assert_eq!(everything(&db), want, "{name}: memory://");
+        for (a, b) in db.blocks().iter().zip(local.blocks()) {
+            assert_eq!(a.meta(), b.meta());
+            assert_eq!(a.size(), b.size(), "{name}: sizes from the listing");
+            assert!(a.verify().is_clean(), "{name}: {}", a.verify());
+        }
+
+        let url = format!("file://{}", dir.display());
+        let db = Bucket::from_url(&url)
+            .expect("file URL")
+            .open_db()
+            .expect(&url);
+        assert_eq!(everything(&db), want, "{name}: file://");
+        assert!(db.fetch_stats().is_some_and(|s| s.fetches > 0));
+    }
+}
+
+#[test]
+fn a_block_url_opens_that_block() {
+    let dir = common::fixture_block("values");
+    let url = format!("file://{}/", dir.display());
+    let db = Bucket::from_url(&url)
+        .expect("url")
+        .open_db()
+        .expect("open");
+    assert_eq!(db.blocks().len(), 1);
+    assert_eq!(db.blocks()[0].dir(), Path::new(url.trim_end_matches('/')));
+}
+
+#[test]
+fn marked_and_unreadable_blocks_are_skipped_with_warnings() {
+    let dir = common::testdata().join("blocks/multi-block");
+    let local = Db::open(&dir).expect("local");
+    assert!(local.blocks().len() >= 3);
+    let store = Arc::new(InMemory::new());
+    upload(&store, &dir, "data");
+    let ulids: Vec<String> = local
+        .blocks()
+        .iter()
+        .map(|b| b.meta().ulid.clone())
+        .collect();
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .build()
+        .expect("runtime");
+    let put = |rel: String, bytes: &[u8]| {
+        runtime
+            .block_on(store.put(&ObjectPath::from(rel), PutPayload::from(bytes.to_vec())))
+            .expect("put")
+    };
+    put(
+        format!("data/{}/deletion-mark.json", ulids[0]),
+        br#"{"id":"x","deletion_time":1,"version":1}"#,
+    );
+    put(format!("data/{}/meta.json", ulids[1]), b"{ not json");
+    // Not a block: no ULID directory.
+    put("data/notes/readme.txt".into(), b"hello");
+
+    let db = bucket(store.clone(), "data").open_db().expect("open");
+    let kept: Vec<&str> = db.blocks().iter().map(|b| b.meta().ulid.as_str()).collect();
+    assert_eq!(kept, &ulids[2..]);
+    let warnings = db.warnings();
+    assert_eq!(warnings.len(), 2, "{warnings:?}");
+    assert!(matches!(&warnings[0], Warning::MarkedForDeletion { dir } if dir.ends_with(&ulids[0])));
+    assert!(matches!(&warnings[1], Warning::SkippedBlock { dir, .. } if dir.ends_with(&ulids[1])));
+    assert!(warnings[0].to_string().contains("marked for deletion"));
+
+    // A missing index is an error naming the object.
+    let runtime2 = tokio::runtime::Builder::new_current_thread()
+        .build()
+        .expect("runtime");
+    runtime2
+        .block_on(store.delete(&ObjectPath::from(format!("data/{}/index", ulids[2]))))
+        .expect("delete");
+    let err = bucket(store, "data").open_db().expect_err("no index");
+    assert!(err.to_string().contains(&ulids[2]), "{err}");
+}
+
+#[test]
+fn a_selective_query_fetches_a_fraction_of_the_block() {
+    let dir = common::testdata().join("blocks/spec-many-series");
+    let url = format!("file://{}", dir.display());
+    let bucket = Bucket::from_url(&url).expect("url").with_min_fetch(4096);
+    let db = bucket.open_db().expect("open");
+    let size: u64 = db.blocks().iter().map(|b| b.size()).sum();
+    let sel: Selector = r#"{pod="pod-42"}"#.parse().expect("selector");
+    let mut samples = 0;
+    for series in db
+        .select(sel.matchers(), i64::MIN, i64::MAX)
+        .expect("select")
+    {
+        samples += series.expect("series").samples().count();
+    }
+    assert_eq!(samples, 4);
+    let fetched = db.fetch_stats().expect("a bucket counts");
+    eprintln!(
+        "selective query: {} of {size} bytes ({:.1}%) in {} requests",
+        fetched.bytes,
+        100.0 * fetched.bytes as f64 / size as f64,
+        fetched.fetches
+    );
+    assert!(fetched.bytes < size / 2, "{fetched:?} of {size}");
+}
+
+#[test]
+fn unusable_urls_are_errors() {
+    for (url, says) in [
+        ("not a url://x", "not a URL"),
+        ("s3://bucket/prefix", "cargo feature"),
+        ("file:///nonexistent/tsblock", "no blocks"),
+    ] {
+        if url.starts_with("s3") && cfg!(feature = "s3") {
+            continue;
+        }
+        let err = Bucket::from_url(url)
+            .and_then(|b| b.open_db())
+            .expect_err(url);
+        // The message and its causes, as the CLI prints them.
+        let mut text = err.to_string();
+        let mut cause = std::error::Error::source(&err);
+        while let Some(c) = cause {
+            text += &format!(": {c}");
+            cause = c.source();
+        }
+        assert!(text.contains(says), "{url}: {text}");
+    }
+}
