@@ -219,7 +219,14 @@ pub fn analyze(block: &Block, opts: &AnalyzeOptions) -> Result<Analysis> {
         };
         let mut bytes = 0u64;
         let mut last_t: Option<i64> = None;
+        let mut last_ref = None;
         for c in &s.chunks {
+            // A block's writer lays a series' chunks out in order; a meta whose reference
+            // does not ascend (damage, which `verify` reports) would read a chunk again.
+            if last_ref.is_some_and(|r| c.chunk_ref.0 <= r) {
+                continue;
+            }
+            last_ref = Some(c.chunk_ref.0);
             let chunk = block.chunk(c.chunk_ref)?;
             let n = u64::from(chunk.num_samples().unwrap_or(0));
             let size = chunk.data.len() as u64;

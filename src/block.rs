@@ -249,6 +249,11 @@ impl Block {
             .map(|s| (s.path.as_path(), &s.data))
     }
 
+    /// The bytes of segment `seg` (its place in name order), in constant time.
+    pub(crate) fn segment(&self, seg: usize) -> Option<&DynSource> {
+        self.chunks.segments.get(seg).map(|s| &s.data)
+    }
+
     /// The block directory.
     pub fn dir(&self) -> &Path {
         &self.dir
@@ -474,6 +479,10 @@ impl IndexReader for BlockIndex {
                 Select::Stop => break,
             }
         }
+        // Values that share a list (damage: Prometheus writes one list per value) are
+        // read once; the union is the same.
+        offsets.sort_unstable();
+        offsets.dedup();
         let mut lists: Vec<BoxPostings<'a>> = Vec::with_capacity(offsets.len());
         for off in offsets {
             let list = self.index.postings_at(off).map_err(|e| self.error(e))?;

@@ -401,7 +401,7 @@ fn check_chunk(
             tally.failed += 1;
             // Its bytes, as far as its length says, are its own: not reported again as
             // bytes no chunk refers to.
-            if let Some((_, data)) = block.segment_files().nth(seg) {
+            if let Some(data) = block.segment(seg) {
                 let head = data.read_at(off, 10).ok();
                 if let Some((len, n)) = head.and_then(|h| crate::bytes::decode_uvarint(h).ok()) {
                     let end = off
@@ -415,7 +415,7 @@ fn check_chunk(
         }
     };
     tally.chunks += 1;
-    if let Some((_, data)) = block.segment_files().nth(seg) {
+    if let Some(data) = block.segment(seg) {
         let start = crate::chunks::data_offset(data, off);
         tally
             .extents
@@ -535,7 +535,11 @@ fn check_segments(block: &Block, mut extents: Vec<(usize, u64, u64)>, problems: 
             }
         }
         let mut at = crate::chunks::SEGMENT_HEADER_LEN as u64;
-        for &(_, start, end) in extents.iter().filter(|e| e.0 == seg) {
+        // The extents are sorted: this segment's are one run, found by two searches (a
+        // filter per segment would cost segments × chunks).
+        let from = extents.partition_point(|e| e.0 < seg);
+        let to = extents.partition_point(|e| e.0 <= seg);
+        for &(_, start, end) in extents.get(from..to).unwrap_or_default() {
             if start < at {
                 problems.push(Problem::at(
                     path,

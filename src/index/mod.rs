@@ -459,6 +459,7 @@ impl<S: ReadAt> Index<S> {
             crate::bytes::checked_section_below(body.0, body.1, table, Section::LabelIndices)?;
         let mut c = Cursor::new(entries, entries_off, Section::LabelIndices);
         let n = c.be_u32()?;
+        let mut seen = std::collections::HashSet::new();
         for _ in 0..n {
             let keys = c.uvarint()?;
             if keys != 1 {
@@ -466,6 +467,11 @@ impl<S: ReadAt> Index<S> {
             }
             c.uvarint_bytes()?;
             let off = c.uvarint()?;
+            // One label index per entry: entries sharing one would have it checked again
+            // for every entry.
+            if !seen.insert(off) {
+                return Err(c.invalid("two label offset table entries point at one label index"));
+            }
             let (index, index_off) =
                 crate::bytes::checked_section_below(body.0, body.1, off, Section::LabelIndices)?;
             let mut l = Cursor::new(index, index_off, Section::LabelIndices);
@@ -515,11 +521,19 @@ impl<S: ReadAt> Index<S> {
             .into_iter()
             .chain([&b""[..]])
         {
-            for (_, off) in self.postings_table.values(table, name)? {
+            // Each list once, however many entries point at it.
+            let mut offsets: Vec<u64> = self
+                .postings_table
+                .values(table, name)?
+                .into_iter()
+                .map(|(_, off)| off)
+                .collect();
+            offsets.sort_unstable();
+            offsets.dedup();
+            for off in offsets {
                 let mut last = None;
-                let mut list = self.postings_at(off)?;
-                while list.next() {
-                    let id = list.at();
+                // The entries as written (`next` passes over repeats).
+                for id in self.postings_at(off)?.into_refs() {
                     if last.is_some_and(|l| id <= l) {
                         return Err(FormatError::new(
                             Section::Postings,

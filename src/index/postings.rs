@@ -149,7 +149,15 @@ impl PostingsIter for Postings<'_> {
         if self.done {
             return false;
         }
-        let v = self.read();
+        let mut v = self.read();
+        // Prometheus writes lists ascending; in one that is not (`verify` reports it), an
+        // entry not above the current one is passed over, so no series is handed out
+        // twice however often the list repeats it. Each still costs its 4 bytes.
+        if let Some(cur) = self.cur {
+            while v.is_some_and(|x| x <= cur) {
+                v = self.read();
+            }
+        }
         self.settle(v)
     }
 
@@ -591,6 +599,32 @@ impl<'a> Iterator for LabelValues<'a> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A postings list section (length, count, entries, CRC) of `refs`.
+    fn list_bytes(refs: &[u32]) -> Vec<u8> {
+        let mut body = (refs.len() as u32).to_be_bytes().to_vec();
+        for r in refs {
+            body.extend_from_slice(&r.to_be_bytes());
+        }
+        let mut bytes = (body.len() as u32).to_be_bytes().to_vec();
+        bytes.extend_from_slice(&body);
+        bytes.extend_from_slice(&crate::bytes::crc32c(&body).to_be_bytes());
+        bytes
+    }
+
+    #[test]
+    fn a_list_that_repeats_or_goes_back_hands_each_series_out_once() {
+        // 250k repeats of one series would read its entry 250k times.
+        let mut refs = vec![7u32; 250_000];
+        refs.extend([3, 9, 9, 8, 12]);
+        let bytes = list_bytes(&refs);
+        let mut p = Postings::parse(&bytes[..], 0).unwrap();
+        let mut got = Vec::new();
+        while p.next() {
+            got.push(p.at().0);
+        }
+        assert_eq!(got, vec![7, 9, 12]);
+    }
 
     #[test]
     fn list_postings_gallop() {

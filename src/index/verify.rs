@@ -207,6 +207,7 @@ impl<S: ReadAt> Index<S> {
             }
         };
         let mut prev_pair: Option<(&[u8], &[u8])> = None;
+        let mut lists_read = std::collections::HashSet::with_capacity(entries.len());
         for &(name, value, off) in &entries {
             if prev_pair.is_some_and(|p| p >= (name, value)) {
                 sink(
@@ -220,6 +221,21 @@ impl<S: ReadAt> Index<S> {
                 );
             }
             prev_pair = Some((name, value));
+            // One list per entry: an entry sharing another's list is reported and the list
+            // not read again, so a table of many entries pointing at one long list costs
+            // what the table costs. (Index v1 does not write lists in table order.)
+            if !lists_read.insert(off) {
+                sink(
+                    Section::PostingsTable,
+                    self.postings_table.offset(),
+                    format!(
+                        "entry {}={} shares the list at offset {off} with another entry",
+                        String::from_utf8_lossy(name),
+                        String::from_utf8_lossy(value)
+                    ),
+                );
+                continue;
+            }
             let list = match Postings::parse_below(&self.data, self.body_len, off) {
                 Ok(l) => l,
                 Err(e) => {

@@ -101,14 +101,11 @@ fn reader_label_names<'a>(
         out.extend(reader.index_reader().label_names()?);
         return Ok(());
     }
-    let mut seen: Vec<&'a [u8]> = Vec::new();
+    // A set: many distinct names (one per series, in a hostile index) cost n log n, where
+    // inserting into a sorted list would cost n².
+    let mut seen: std::collections::BTreeSet<&'a [u8]> = Default::default();
     for_each_series(reader, matchers, |labels| {
-        for l in labels {
-            // Series share most names: a sorted, deduplicated list stays short.
-            if let Err(i) = seen.binary_search(&l.name) {
-                seen.insert(i, l.name);
-            }
-        }
+        seen.extend(labels.iter().map(|l| l.name));
     })?;
     out.extend(seen);
     Ok(())

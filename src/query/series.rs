@@ -589,9 +589,11 @@ struct Cursor<'a> {
 /// true when the metas were not already in order without overlaps.
 fn split_overlapping(mut chunks: Vec<ChunkMeta>) -> (Vec<Vec<ChunkMeta>>, bool) {
     use std::cmp::Reverse;
+    // In order means in time and in reference (as a block's writer lays a series' chunks
+    // out): metas in time order that repeat a reference would read one chunk many times.
     let ordered = chunks
         .windows(2)
-        .all(|w| matches!(w, [a, b] if a.max_time < b.min_time));
+        .all(|w| matches!(w, [a, b] if a.max_time < b.min_time && a.chunk_ref.0 < b.chunk_ref.0));
     if ordered {
         return (vec![chunks], false);
     }
@@ -818,6 +820,11 @@ mod tests {
         for l in &lists {
             assert!(l.windows(2).all(|w| w[0].max_time < w[1].min_time), "{l:?}");
         }
+        // In time order but one chunk throughout: read once, not 1,000 times.
+        let repeated: Vec<ChunkMeta> = (0..1000).map(|i| meta(i, i, 7)).collect();
+        let (lists, irregular) = split_overlapping(repeated);
+        assert!(irregular);
+        assert_eq!(lists.iter().flatten().count(), 1);
         // 50,000 chunks all overlapping: one list each, found in n log n.
         let many: Vec<ChunkMeta> = (0..50_000).map(|i| meta(i, 1_000_000, i as u64)).collect();
         assert_eq!(split_overlapping(many).0.len(), 50_000);
