@@ -166,6 +166,44 @@ fn bad_snappy_payload_is_a_decompress_error() {
     }
 }
 
+/// A zstd frame that expands past any real record's ratio (1 MiB of zeros from eight
+/// 4-byte RLE blocks) is refused, naming the segment and the record.
+#[test]
+fn zstd_record_expanding_too_far_is_a_decompress_error() {
+    let tmp = tempfile::tempdir().unwrap();
+    let mut log = Log::new(Compression::None);
+    log.log(&series_rec(1, "a"));
+    log.write(&tmp.path().join("wal"), 0, false);
+    let path = seg(tmp.path(), 0);
+    let mut bytes = std::fs::read(&path).unwrap();
+    let mut payload = vec![0x28, 0xb5, 0x2f, 0xfd, 0xa0, 0, 0, 0x10, 0];
+    for last in [0u8, 0, 0, 0, 0, 0, 0, 1] {
+        // RLE block of 128 KiB, then its byte.
+        payload.extend_from_slice(&[2 | last, 0, 0x10, 0]);
+    }
+    let mut frag = vec![1 | 0x10];
+    frag.extend_from_slice(&(payload.len() as u16).to_be_bytes());
+    frag.extend_from_slice(&tsblock::bytes::crc32c(&payload).to_be_bytes());
+    frag.extend_from_slice(&payload);
+    let used = bytes.iter().rposition(|&b| b != 0).unwrap() + 1;
+    bytes[used..used + frag.len()].copy_from_slice(&frag);
+    std::fs::write(&path, bytes).unwrap();
+    match Db::open(tmp.path()).unwrap_err() {
+        Error::Format { path: p, source } => {
+            assert_eq!(p, path);
+            assert!(
+                matches!(
+                    source.kind,
+                    FormatErrorKind::Decompress { codec: "zstd", .. }
+                ),
+                "{source}"
+            );
+            assert_eq!(source.offset, used as u64);
+        }
+        e => panic!("{e:?}"),
+    }
+}
+
 #[test]
 fn unknown_record_types_are_skipped_and_v2_records_refused_by_name() {
     let tmp = tempfile::tempdir().unwrap();

@@ -33,6 +33,17 @@ pub const MAX_RECORD_SIZE: usize = 256 << 20;
 /// needs to exceed the record).
 const MAX_ZSTD_WINDOW: u64 = 16 << 20;
 
+/// Largest ratio of a zstd record's decompressed size to its compressed size. A block
+/// yields at most 128 KiB: an RLE block from 4 bytes (32768×), a compressed block from at
+/// least 8 (16384×: its literals one repeated byte) and, with a match, about 11.
+/// Prometheus's encoder (klauspost/compress, one frame per record) writes RLE blocks only
+/// for blocks without matches, so its records stay below 16384×: measured, a samples record
+/// of n identical samples (every delta 0) compresses 2600× at n = 10⁴, 7350× at 10⁵ and
+/// 9360× from 10⁶ on (14 bytes per 128 KiB block). 1024× would refuse such records, which
+/// Prometheus writes when one append repeats a sample; 16384× refuses the frames made of
+/// RLE blocks, and halves what one page of them can ask to decode.
+const MAX_ZSTD_RATIO: usize = 16 << 10;
+
 const SNAPPY_FLAG: u8 = 0x08;
 const ZSTD_FLAG: u8 = 0x10;
 
@@ -308,18 +319,27 @@ fn snappy_reason(e: &snap::Error) -> &'static str {
     }
 }
 
-/// Decodes one zstd frame into `out`, at most [`MAX_RECORD_SIZE`] bytes.
+/// Decodes one zstd frame into `out`, at most [`MAX_RECORD_SIZE`] bytes and at most
+/// [`MAX_ZSTD_RATIO`] times the input: decoding stops there, so the bytes a record makes
+/// the reader produce (and the replay decode) stay proportional to the bytes it stores.
 fn decompress_zstd(src: &[u8], out: &mut Vec<u8>) -> Result<(), &'static str> {
+    let limit = src
+        .len()
+        .saturating_mul(MAX_ZSTD_RATIO)
+        .min(MAX_RECORD_SIZE);
     let mut input = src;
     let dec =
         ruzstd::decoding::StreamingDecoder::new_with_max_window_size(&mut input, MAX_ZSTD_WINDOW)
             .map_err(|_| "bad frame header")?;
     out.clear();
-    dec.take(MAX_RECORD_SIZE as u64 + 1)
+    dec.take(limit as u64 + 1)
         .read_to_end(out)
         .map_err(|_| "corrupt frame")?;
     if out.len() > MAX_RECORD_SIZE {
         return Err("record larger than 256 MiB");
+    }
+    if out.len() > limit {
+        return Err("expands more than 16384 times");
     }
     Ok(())
 }
@@ -407,6 +427,85 @@ mod tests {
         let mut w = SegmentWriter::new(Compression::None);
         w.log(b"x");
         w.finish()
+    }
+
+    /// A zstd frame of `blocks` RLE blocks of 128 KiB zero bytes each (RFC 8878): magic,
+    /// a single-segment header with a 4-byte content size, then 4 bytes per block.
+    fn rle_frame(blocks: u32) -> Vec<u8> {
+        let mut f = vec![0x28, 0xb5, 0x2f, 0xfd, 0xa0];
+        f.extend_from_slice(&(blocks << 17).to_le_bytes());
+        for i in 0..blocks {
+            // Last_Block, Block_Type 1 (RLE), Block_Size 128 KiB; then the byte.
+            let hdr = u32::from(i + 1 == blocks) | 1 << 1 | (128 << 10) << 3;
+            f.extend_from_slice(&hdr.to_le_bytes()[..3]);
+            f.push(0);
+        }
+        f
+    }
+
+    /// One full fragment flagged zstd after a plain record, so the record's offset is not 0.
+    fn zstd_segment(frame: &[u8]) -> Vec<u8> {
+        let mut w = SegmentWriter::new(Compression::None);
+        w.log(b"x");
+        let mut seg = w.finish_unpadded();
+        seg.push(1 | ZSTD_FLAG);
+        seg.extend_from_slice(&(frame.len() as u16).to_be_bytes());
+        seg.extend_from_slice(&crate::bytes::crc32c(frame).to_be_bytes());
+        seg.extend_from_slice(frame);
+        seg
+    }
+
+    #[test]
+    fn zstd_expansion_is_bounded_by_the_input() {
+        // One RLE block, 128 KiB from 13 bytes (10082×): a ratio real frames reach.
+        let seg = zstd_segment(&rle_frame(1));
+        let got = records(&seg);
+        assert_eq!(got[1].2, vec![0u8; 128 << 10]);
+        // Eight: 1 MiB from 41 bytes (25575×), past what compressed blocks can do.
+        let frame = rle_frame(8);
+        let mut out = Vec::new();
+        assert_eq!(
+            decompress_zstd(&frame, &mut out),
+            Err("expands more than 16384 times")
+        );
+        // Decoding stopped at the cap.
+        assert_eq!(out.len(), frame.len() * MAX_ZSTD_RATIO + 1);
+        let seg = zstd_segment(&frame);
+        let mut r = RecordReader::new(&seg);
+        r.next_record().unwrap();
+        let e = r.next_record().unwrap_err();
+        assert_eq!(e.offset, 8);
+        assert_eq!(
+            e.kind,
+            FormatErrorKind::Decompress {
+                codec: "zstd",
+                reason: "expands more than 16384 times"
+            }
+        );
+    }
+
+    /// What Prometheus's encoder (klauspost/compress 1.17.1, `EncodeAll` with the default
+    /// level, as `wlog.WL.log`) makes of a samples record of 100000 identical samples
+    /// (ref 1000, time 1700000000000, value 0): 1000017 bytes in 136, 7353×.
+    const KLAUSPOST_SAMPLES: &str = "28b52ffda451420f00b4000060020003e80000018bcfe568000210\
+        02ecff648480055c0000000154001034fdfff2ff015c0000000154001134fdff0300025c00000001540011\
+        34fdff0300025c0000000154001134fdff0300025c0000000154001134fdff0300025c00000001540011\
+        34fdff0300025d00000001540011344e42030002dc9efdb5";
+
+    #[test]
+    fn highly_compressed_prometheus_records_decode() {
+        let frame: Vec<u8> = (0..KLAUSPOST_SAMPLES.len() / 2)
+            .map(|i| u8::from_str_radix(&KLAUSPOST_SAMPLES[2 * i..2 * i + 2], 16).unwrap())
+            .collect();
+        assert_eq!(frame.len(), 136);
+        let got = records(&zstd_segment(&frame));
+        let rec = &got[1].2;
+        assert_eq!(rec.len(), 1_000_017);
+        assert_eq!(
+            rec[..17],
+            [2, 0, 0, 0, 0, 0, 0, 3, 0xe8, 0, 0, 1, 0x8b, 0xcf, 0xe5, 0x68, 0]
+        );
+        assert!(rec[17..].iter().all(|&b| b == 0));
     }
 
     #[test]
