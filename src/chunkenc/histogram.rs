@@ -16,6 +16,12 @@
 //!
 //! The iterators decode straight from the chunk's bytes into one histogram they own and
 //! reuse: after the first sample, decoding allocates nothing.
+//!
+//! A sample's work is bounded by the bits it takes, not by the layout: the layout goes
+//! into the decoded histogram once per chunk (stale markers are served from a histogram
+//! of their own, so a real sample after one copies nothing), and its zero-length spans
+//! are folded into the next span's offset once per chunk, so walking the buckets of each
+//! sample never steps over them again.
 
 use super::bstream::{BitReader, EndOfStream};
 use super::varbit::{read_varbit_int, read_varbit_uint};
@@ -139,16 +145,28 @@ impl<'a> Reader<'a> {
         }
     }
 
+    /// The spans, with each zero-length span folded into the offset of the next (dropped
+    /// at the end), as Prometheus's `compactBuckets` does: they cover the same bucket
+    /// indices (Go's iterators, like [`BucketIter`](crate::histogram::BucketIter), count a
+    /// zero-length span only by its offset, in wrapping `int32`), but every sample of the
+    /// chunk shares them, and each bucket walk would step over all of them again.
     fn spans(&mut self, out: &mut Vec<Span>) -> Result<(), FormatError> {
         out.clear();
         let n = self.count(2, "more histogram spans announced than the chunk holds")?;
+        let mut carry = 0i32;
         for _ in 0..n {
             let length = self.uint()?;
             let offset = self.int()?;
             let (Ok(length), Ok(offset)) = (u32::try_from(length), i32::try_from(offset)) else {
                 return Err(self.invalid("histogram span out of range"));
             };
-            out.push(Span { offset, length });
+            let offset = carry.wrapping_add(offset);
+            if length == 0 {
+                carry = offset;
+            } else {
+                carry = 0;
+                out.push(Span { offset, length });
+            }
         }
         Ok(())
     }
@@ -220,8 +238,16 @@ fn header(data: &[u8]) -> Result<(u16, CounterResetHeader, &[u8]), FormatError> 
     }
 }
 
+#[cfg(test)]
+thread_local! {
+    /// Layouts copied into a decoded histogram on this thread, for the test that bounds them.
+    static LAYOUT_COPIES: std::cell::Cell<usize> = const { std::cell::Cell::new(0) };
+}
+
 /// Copies the layout into `h` (reusing its vectors) and sizes its bucket vectors.
 fn apply_layout<C: crate::histogram::Count>(h: &mut Histogram<C>, l: &Layout) {
+    #[cfg(test)]
+    LAYOUT_COPIES.with(|n| n.set(n.get() + 1));
     h.schema = l.schema;
     h.zero_threshold = l.zero_threshold;
     h.positive_spans.clone_from(&l.positive_spans);
@@ -229,9 +255,12 @@ fn apply_layout<C: crate::histogram::Count>(h: &mut Histogram<C>, l: &Layout) {
     h.custom_values.clone_from(&l.custom_values);
 }
 
-fn stale<C: crate::histogram::Count>(h: &mut Histogram<C>, sum: u64) {
-    h.clear();
-    h.sum = f64::from_bits(sum);
+/// A stale marker as Prometheus returns it: only the sum.
+fn stale<C: crate::histogram::Count>() -> Histogram<C> {
+    Histogram {
+        sum: f64::from_bits(STALE_NAN_BITS),
+        ..Histogram::default()
+    }
 }
 
 /// Iterator over an integer-histogram chunk (encoding 2). Yields timestamps; the sample
@@ -258,8 +287,11 @@ pub struct HistogramIter<'a> {
     neg: Vec<i64>,
     neg_delta: Vec<i64>,
     current: IntHistogram,
-    /// Whether `current` holds the layout (a stale marker empties it).
+    /// Whether `current` holds the layout (from the first sample that is not stale on).
     has_layout: bool,
+    /// What [`at`](Self::at) gives for a stale marker, leaving `current` as it is.
+    stale: IntHistogram,
+    at_stale: bool,
 }
 
 /// The bit reader, kept apart so the iterators can borrow it and their state separately.
@@ -307,6 +339,8 @@ impl<'a> HistogramIter<'a> {
             neg_delta: Vec::new(),
             current: IntHistogram::default(),
             has_layout: false,
+            stale: stale(),
+            at_stale: false,
         })
     }
 
@@ -322,7 +356,11 @@ impl<'a> HistogramIter<'a> {
 
     /// The sample the last successful [`Iterator::next`] decoded.
     pub fn at(&self) -> &IntHistogram {
-        &self.current
+        if self.at_stale {
+            &self.stale
+        } else {
+            &self.current
+        }
     }
 
     fn step(&mut self, r: &mut Reader<'a>) -> Result<(), FormatError> {
@@ -370,12 +408,11 @@ impl<'a> HistogramIter<'a> {
 
     /// Fills `current` from the decoded state: absolute counts from the spatial deltas.
     fn fill(&mut self) {
-        let h = &mut self.current;
-        if self.sum == STALE_NAN_BITS {
-            stale(h, self.sum);
-            self.has_layout = false;
+        self.at_stale = self.sum == STALE_NAN_BITS;
+        if self.at_stale {
             return;
         }
+        let h = &mut self.current;
         if !self.has_layout {
             apply_layout(h, &self.layout);
             self.has_layout = true;
@@ -462,6 +499,8 @@ pub struct FloatHistogramIter<'a> {
     neg: Vec<XorValue>,
     current: FloatHistogram,
     has_layout: bool,
+    stale: FloatHistogram,
+    at_stale: bool,
 }
 
 impl<'a> FloatHistogramIter<'a> {
@@ -485,6 +524,8 @@ impl<'a> FloatHistogramIter<'a> {
             neg: Vec::new(),
             current: FloatHistogram::default(),
             has_layout: false,
+            stale: stale(),
+            at_stale: false,
         })
     }
 
@@ -500,7 +541,11 @@ impl<'a> FloatHistogramIter<'a> {
 
     /// The sample the last successful [`Iterator::next`] decoded.
     pub fn at(&self) -> &FloatHistogram {
-        &self.current
+        if self.at_stale {
+            &self.stale
+        } else {
+            &self.current
+        }
     }
 
     fn step(&mut self, r: &mut Reader<'a>) -> Result<(), FormatError> {
@@ -537,12 +582,11 @@ impl<'a> FloatHistogramIter<'a> {
     }
 
     fn fill(&mut self) {
-        let h = &mut self.current;
-        if self.sum.bits == STALE_NAN_BITS {
-            stale(h, self.sum.bits);
-            self.has_layout = false;
+        self.at_stale = self.sum.bits == STALE_NAN_BITS;
+        if self.at_stale {
             return;
         }
+        let h = &mut self.current;
         if !self.has_layout {
             apply_layout(h, &self.layout);
             self.has_layout = true;
@@ -695,6 +739,99 @@ mod tests {
             let data: Vec<u8> = (0..len).map(|_| rng.next() as u8).collect();
             drain(&data);
         }
+    }
+
+    /// A layout of many zero-length spans, then samples alternating between real and
+    /// stale: the layout reaches the decoded histogram once per chunk, folded to the one
+    /// span with buckets, so neither a stale→real switch nor a sample's bucket walk steps
+    /// over the zero-length spans again; the buckets and their text stay the same.
+    #[test]
+    fn hostile_layouts_cost_once_per_chunk() {
+        const EMPTY: usize = 1000;
+        let mut spans = vec![
+            Span {
+                offset: 1,
+                length: 0,
+            };
+            EMPTY
+        ];
+        spans.push(Span {
+            offset: 2,
+            length: 2,
+        });
+        let real = IntHistogram {
+            count: 3,
+            sum: 1.5,
+            positive_spans: spans,
+            positive_buckets: vec![1, 2],
+            ..IntHistogram::default()
+        };
+        let stale_marker = IntHistogram {
+            sum: f64::from_bits(STALE_NAN_BITS),
+            ..IntHistogram::default()
+        };
+        let float = |h: &IntHistogram| FloatHistogram {
+            count: h.count as f64,
+            sum: h.sum,
+            positive_spans: h.positive_spans.clone(),
+            positive_buckets: h.positive_buckets.iter().map(|&c| c as f64).collect(),
+            ..FloatHistogram::default()
+        };
+        let folded = vec![Span {
+            offset: EMPTY as i32 + 2,
+            length: 2,
+        }];
+        let (mut a, mut f) = (HistogramAppender::new(), FloatHistogramAppender::new());
+        for i in 0..1000 {
+            let h = if i % 2 == 0 { &real } else { &stale_marker };
+            a.append_raw(i, h).expect("append");
+            f.append_raw(i, &float(h)).expect("append");
+        }
+        let (int, flt) = (a.finish(), f.finish());
+
+        LAYOUT_COPIES.with(|n| n.set(0));
+        let mut it = HistogramIter::new(&int).expect("header");
+        let mut n = 0;
+        while let Some(t) = it.next() {
+            assert_eq!(t.expect("sample"), n);
+            let h = it.at();
+            if n % 2 == 0 {
+                assert_eq!(h.positive_spans, folded);
+                assert_eq!(h.positive_buckets, real.positive_buckets);
+                let unfolded = IntHistogram {
+                    positive_spans: real.positive_spans.clone(),
+                    ..h.clone()
+                };
+                assert_eq!(h.to_string(), unfolded.to_string());
+            } else {
+                // Debug text, as NaN sums never compare equal.
+                assert_eq!(format!("{h:?}"), format!("{stale_marker:?}"));
+            }
+            n += 1;
+        }
+        assert_eq!(n, 1000);
+        assert_eq!(LAYOUT_COPIES.with(|n| n.get()), 1);
+
+        LAYOUT_COPIES.with(|n| n.set(0));
+        let mut it = FloatHistogramIter::new(&flt).expect("header");
+        let mut n = 0;
+        while let Some(t) = it.next() {
+            t.expect("sample");
+            let h = it.at();
+            if n % 2 == 0 {
+                assert_eq!(h.positive_spans, folded);
+                let unfolded = FloatHistogram {
+                    positive_spans: real.positive_spans.clone(),
+                    ..h.clone()
+                };
+                assert_eq!(h.to_string(), unfolded.to_string());
+            } else {
+                assert!(h.is_stale() && h.positive_buckets.is_empty());
+            }
+            n += 1;
+        }
+        assert_eq!(n, 1000);
+        assert_eq!(LAYOUT_COPIES.with(|n| n.get()), 1);
     }
 
     #[test]
