@@ -57,7 +57,7 @@ impl Intervals {
 
     /// Appends an interval that starts at or after every interval so far, merging it
     /// with the last one if they overlap or touch.
-    fn push_sorted(&mut self, iv: Interval) {
+    pub(crate) fn push_sorted(&mut self, iv: Interval) {
         if iv.min > iv.max {
             return;
         }

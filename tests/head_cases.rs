@@ -396,3 +396,117 @@ fn histograms_no_chunk_can_hold_are_left_out_with_a_warning() {
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("1 histogram sample(s)"), "{err}");
 }
+
+fn labelled_series(r: u64, i: usize) -> Vec<u8> {
+    let i = i.to_string();
+    encode_series(&[RefSeries {
+        series_ref: r,
+        labels: vec![
+            Label {
+                name: b"__name__",
+                value: b"a",
+            },
+            Label {
+                name: b"i",
+                value: i.as_bytes(),
+            },
+        ],
+    }])
+}
+
+#[test]
+fn a_reference_announced_with_other_labels_keeps_its_head_chunks_in_one_series() {
+    // 1,000 in-order and 100 out-of-order head chunks of reference 1, and 1,000 series
+    // records of reference 1 with other labels (15 bytes each): Prometheus resets each of
+    // those series to the chunks and serves the reference through the last one; tsblock
+    // keeps every series, and the chunks only in that last one, not copied (and decoded)
+    // a thousand times over.
+    const CHUNKS: i64 = 1000;
+    const OOO: i64 = 100;
+    const SERIES: usize = 1000;
+    let tmp = tempfile::tempdir().unwrap();
+    let d = tmp.path();
+    let mut f = file_header();
+    for (t, ooo) in (0..CHUNKS)
+        .map(|j| (j * 10, false))
+        .chain((0..OOO).map(|j| (j * 10 + 5, true)))
+    {
+        let mut a = XorAppender::new();
+        a.append(t, t as f64);
+        push_chunk(&mut f, 1, t, t, Encoding::Xor, ooo, &a.finish());
+    }
+    f.resize(f.len() + 4096, 0);
+    std::fs::create_dir_all(d.join("chunks_head")).unwrap();
+    std::fs::write(d.join("chunks_head/000001"), f).unwrap();
+    let recs: Vec<_> = (0..SERIES).map(|i| labelled_series(1, i)).collect();
+    log(d, "wal", &recs);
+    let head = tsblock::head::Head::open(d, tsblock::head::HeadOptions::default()).unwrap();
+    let stats = head.stats();
+    assert_eq!(stats.mmapped_chunks, CHUNKS as usize);
+    assert_eq!(stats.samples, CHUNKS as u64);
+    assert_eq!(stats.ooo_samples, OOO as u64);
+    assert_eq!(stats.series, 1);
+    let out = tsblock_dump(d);
+    assert!(out.status.success());
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let lines: Vec<_> = stdout.lines().collect();
+    assert_eq!(lines.len(), (CHUNKS + OOO) as usize);
+    let last = format!("{{__name__=\"a\", i=\"{}\"}} ", SERIES - 1);
+    assert!(lines.iter().all(|l| l.starts_with(&last)), "{}", lines[0]);
+}
+
+#[test]
+fn many_head_tombstones_in_descending_order_merge_in_one_pass() {
+    // A million stones of one series, newest first (7 MB of WAL): inserted one by one
+    // into the merged list, each would shift all before it (5e11 moves: minutes, not a
+    // second). Every 1,000th stone has a neighbour that closes the gap to the next one,
+    // so merging still shows.
+    const N: i64 = 1_000_000;
+    let tmp = tempfile::tempdir().unwrap();
+    let d = tmp.path();
+    let mut stones = Vec::new();
+    for j in (0..N).rev() {
+        stones.push(RefStone {
+            series_ref: 1,
+            interval: Interval {
+                min: j * 10,
+                max: j * 10 + 4,
+            },
+        });
+        if j % 1000 == 0 {
+            stones.push(RefStone {
+                series_ref: 1,
+                interval: Interval {
+                    min: j * 10 + 5,
+                    max: j * 10 + 9,
+                },
+            });
+        }
+    }
+    log(
+        d,
+        "wal",
+        &[
+            series(1),
+            samples(&[(N * 10, 1.0)]),
+            encode_tombstones(&stones),
+        ],
+    );
+    let head = tsblock::head::Head::open(d, tsblock::head::HeadOptions::default()).unwrap();
+    let deleted = head.readers()[0]
+        .deleted(tsblock::SeriesRef(0))
+        .expect("tombstones");
+    let mut expect = Vec::new();
+    let mut j = 0;
+    while j < N {
+        let max = if j % 1000 == 0 {
+            j * 10 + 14
+        } else {
+            j * 10 + 4
+        };
+        expect.push(Interval { min: j * 10, max });
+        j += if j % 1000 == 0 { 2 } else { 1 };
+    }
+    assert_eq!(expect.len(), (N - N / 1000) as usize);
+    assert_eq!(deleted.as_slice(), &expect[..]);
+}

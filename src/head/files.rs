@@ -303,11 +303,27 @@ impl HeadChunkFiles {
         Ok(())
     }
 
+    /// The file numbered `seq`. Every chunk read looks its file up, so this is not a
+    /// scan: the files are consecutive (checked at open, and only a tail is ever dropped),
+    /// so the number minus the first one is the position; a binary search over the
+    /// sorted numbers backs that up should there ever be a gap.
+    fn file(&self, seq: u32) -> Option<&File> {
+        let first = self.files.first()?.seq;
+        let direct = usize::try_from(seq.checked_sub(first)?)
+            .ok()
+            .and_then(|i| self.files.get(i))
+            .filter(|f| f.seq == seq);
+        direct.or_else(|| {
+            let i = self.files.binary_search_by_key(&seq, |f| f.seq).ok()?;
+            self.files.get(i)
+        })
+    }
+
     /// The chunk at `chunk_ref` (as [`for_each`](Self::for_each) gave it).
     pub fn chunk(&self, chunk_ref: u64) -> std::result::Result<Chunk<'_>, Error> {
         let seq = (chunk_ref >> 32) as u32;
         let offset = (chunk_ref & 0xffff_ffff) as usize;
-        let Some(file) = self.files.iter().find(|f| f.seq == seq) else {
+        let Some(file) = self.file(seq) else {
             return Err(Error::format(
                 "chunks_head",
                 FormatError::new(
@@ -338,7 +354,7 @@ impl HeadChunkFiles {
     pub fn data_error(&self, chunk_ref: u64, mut e: FormatError) -> Error {
         let seq = (chunk_ref >> 32) as u32;
         let offset = chunk_ref & 0xffff_ffff;
-        let Some(file) = self.files.iter().find(|f| f.seq == seq) else {
+        let Some(file) = self.file(seq) else {
             return Error::Decode { source: e };
         };
         let header = usize::try_from(offset)
@@ -364,5 +380,58 @@ impl HeadChunkFiles {
     /// Forgets every file (what Prometheus does when its chunks contradict each other).
     pub fn clear(&mut self) {
         self.files.clear();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// In-memory files numbered `seqs`, each with one chunk whose data is its number.
+    fn files(seqs: impl Iterator<Item = u32>) -> HeadChunkFiles {
+        let files = seqs
+            .map(|seq| {
+                let mut data = file_header();
+                push_chunk(&mut data, 1, 0, 1, Encoding::Xor, false, &seq.to_be_bytes());
+                File {
+                    seq,
+                    path: PathBuf::from(format!("{seq:06}")),
+                    data: Source::Owned(data),
+                }
+            })
+            .collect();
+        HeadChunkFiles { files }
+    }
+
+    #[test]
+    fn chunks_of_many_files_are_found_without_a_scan_per_lookup() {
+        // 200,000 files: a scan per lookup would compare 2e10 file numbers.
+        let f = files(1..=200_000);
+        let mut refs = Vec::new();
+        f.for_each(|c| refs.push(c.chunk_ref)).unwrap();
+        assert_eq!(refs.len(), 200_000);
+        for r in refs {
+            let c = f.chunk(r).unwrap();
+            assert_eq!(c.data, ((r >> 32) as u32).to_be_bytes());
+        }
+        assert!(f.chunk(200_001 << 32 | 8).is_err());
+        assert!(f.chunk(8).is_err());
+    }
+
+    #[test]
+    fn a_gap_in_the_numbers_still_finds_each_file() {
+        let f = files([3, 4, 7, 9].into_iter());
+        for seq in [3u64, 4, 7, 9] {
+            let c = f.chunk(seq << 32 | 8).unwrap();
+            assert_eq!(c.data, (seq as u32).to_be_bytes());
+        }
+        for seq in [0u64, 2, 5, 8, 10, u64::from(u32::MAX)] {
+            assert!(f.chunk(seq << 32 | 8).is_err(), "{seq}");
+        }
+        let e = f.data_error(
+            7 << 32 | 8,
+            FormatError::new(Section::HeadChunk, 0, FormatErrorKind::Invalid("x")),
+        );
+        assert!(e.to_string().contains("000007"), "{e}");
     }
 }

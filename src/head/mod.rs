@@ -18,7 +18,9 @@
 //! - a series record's labels are sorted (2.42 keeps them as written, so the same labels
 //!   in another order made another series);
 //! - a series reference announced again with other labels keeps both series (2.42's
-//!   garbage collection deletes by reference and loses both);
+//!   garbage collection deletes by reference and loses both), and the reference's
+//!   m-mapped chunks only in the last series reset with them (2.42 gives them to each,
+//!   and serves the reference through the last one created with it);
 //! - a chunk that does not decode is an error naming its file and offset (promtool 2.42
 //!   stops printing the series silently).
 //!
@@ -378,8 +380,12 @@ fn build(dir: PathBuf, r: replay::Replayed, min_valid: i64) -> Result<Head> {
     let mut in_order = Vec::new();
     let mut ooo = Vec::new();
     let mut deleted: HashMap<usize, Intervals> = HashMap::new();
-    for (i, iv) in r.tombstones {
-        deleted.entry(i).or_default().add(iv);
+    // Sorted, then merged in one pass: adding stones one by one shifts a series'
+    // intervals on every insert, quadratic for many stones in descending order.
+    let mut stones = r.tombstones;
+    stones.sort_unstable();
+    for (i, iv) in stones {
+        deleted.entry(i).or_default().push_sorted(iv);
     }
     let (mut min_t, mut max_t) = (i64::MAX, i64::MIN);
     for (i, (s, mut mem)) in r.series.into_iter().zip(r.mem).enumerate() {

@@ -79,6 +79,7 @@ impl Replay {
         self.by_ref = RefMap::default();
         self.by_labels.clear();
         self.multi_ref.clear();
+        self.mmapped_holder.clear();
         self.tombstones.clear();
     }
 

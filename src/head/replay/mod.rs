@@ -11,9 +11,10 @@
 //! 2. The last checkpoint, then the WAL segments after it. A series record creates a
 //!    series (or finds one with the same labels, mapping the new reference to it) and
 //!    attaches the m-mapped chunks of its reference, dropping anything replayed into the
-//!    series before. Samples before the minimum valid time, at or before the series' last
-//!    m-mapped chunk, or not after its last sample are dropped, as the head drops them;
-//!    the rest are cut into chunks by the head's rules (the writer's [`MemSeries`]).
+//!    series before (a series with other labels that held those chunks loses them).
+//!    Samples before the minimum valid time, at or before the series' last m-mapped
+//!    chunk, or not after its last sample are dropped, as the head drops them; the rest
+//!    are cut into chunks by the head's rules (the writer's [`MemSeries`]).
 //!    Tombstones apply to known series and intervals ending at or after the minimum valid
 //!    time. Exemplars and metadata are counted, not kept.
 //! 3. The WBL's out-of-order samples go into out-of-order head chunks of 32 samples; an
@@ -92,6 +93,9 @@ struct Replay {
     files: HeadChunkFiles,
     mmapped: HashMap<u64, Arc<[MmappedChunk]>>,
     ooo_mmapped: HashMap<u64, Arc<[MmappedChunk]>>,
+    /// The series holding a reference's m-mapped chunks: the last one a series record of
+    /// that reference reset.
+    mmapped_holder: HashMap<u64, usize>,
     last_mmap_ref: u64,
     series: Vec<ReplaySeries>,
     /// The series' append state, apart from the rest: a scrape touches every series, so
@@ -126,6 +130,7 @@ pub(crate) fn replay(
         files: HeadChunkFiles::open(&dir.join("chunks_head"), mode)?,
         mmapped: HashMap::new(),
         ooo_mmapped: HashMap::new(),
+        mmapped_holder: HashMap::new(),
         last_mmap_ref: 0,
         series: Vec::new(),
         hot: Vec::new(),
@@ -406,6 +411,23 @@ impl Replay {
             .get(&wal_ref)
             .cloned()
             .unwrap_or_else(|| Arc::from([]));
+        // Prometheus gives the chunks to every series a record of `wal_ref` names, and
+        // serves the reference through the last series created with it. Here series that share a
+        // reference are all kept, so the chunks move to the last series reset with them:
+        // otherwise tiny series records repeating a reference would each copy (and decode)
+        // its whole list.
+        if !disk.is_empty() || !ooo.is_empty() {
+            if let Some(prev) = self.mmapped_holder.insert(wal_ref, idx) {
+                if let Some(p) = self.series.get_mut(prev).filter(|_| prev != idx) {
+                    if Arc::ptr_eq(&p.disk, &disk) {
+                        p.disk = Arc::from([]);
+                    }
+                    if Arc::ptr_eq(&p.ooo_disk, &ooo) {
+                        p.ooo_disk = Arc::from([]);
+                    }
+                }
+            }
+        }
         if let (Some(s), Some(hot)) = (self.series.get_mut(idx), self.hot.get_mut(idx)) {
             let mut mem = MemSeries::new();
             if let Some(last) = disk.last() {
