@@ -11,7 +11,8 @@
 //! by itself, then the symbol and postings offset tables, then only the postings lists,
 //! series entries and chunks a command touches, each fetch at least
 //! [`Bucket::with_min_fetch`] bytes so that neighbouring reads share a request. What was
-//! fetched stays cached while the block is open, never more than twice the file.
+//! fetched stays cached while the block is open (at most 2.25 times the file), and a
+//! sequential scan (a whole dump) grows its fetches to 8 MiB.
 //!
 //! The store's API is asynchronous and the readers are not: a `Bucket` owns a
 //! current-thread tokio runtime and blocks on each request, so it must not be used from
