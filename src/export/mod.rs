@@ -5,7 +5,11 @@
 //! on it.
 //!
 //! - [`json`]: series as JSON lines (`tsblock dump --format json`);
-//! - [`wal`]: the records of a write-ahead log as text or JSON lines (`tsblock wal`).
+//! - [`wal`]: the records of a write-ahead log as text or JSON lines (`tsblock wal`);
+//! - `parquet` (cargo feature `parquet`): samples as Parquet tables (`tsblock export
+//!   parquet`).
 
 pub mod json;
+#[cfg(feature = "parquet")]
+pub mod parquet;
 pub mod wal;

@@ -217,6 +217,13 @@ enum Command {
         /// `gs://…`, `az://…`, `file:///…`).
         path: PathBuf,
     },
+    /// Write the samples of a data directory, block or bucket in another format: `export
+    /// parquet` (in a build with the `parquet` feature).
+    #[cfg(feature = "parquet")]
+    Export {
+        #[command(subcommand)]
+        format: ExportCommand,
+    },
     /// Print the label set of every series with samples in the range, one per line.
     Series {
         #[command(flatten)]
@@ -347,6 +354,26 @@ enum Command {
     },
 }
 
+/// The formats of `tsblock export`.
+#[cfg(feature = "parquet")]
+#[derive(Debug, Subcommand)]
+enum ExportCommand {
+    /// Samples as Parquet tables for DuckDB, Spark, Trino and the like: OUTDIR/samples.parquet
+    /// (one row per float sample: a column per label name, then t, v and stale) and
+    /// OUTDIR/histograms.parquet (native histograms as JSON), sorted by series then time,
+    /// series merged as `dump` merges them.
+    Parquet {
+        #[command(flatten)]
+        range: TimeRange,
+        #[command(flatten)]
+        matching: Matching,
+        /// A data directory or one block directory, or a bucket URL.
+        path: PathBuf,
+        /// The directory to write into (created if missing).
+        out_dir: PathBuf,
+    },
+}
+
 impl Command {
     /// The data directory, block, log or source the command reads.
     fn path(&self) -> &std::path::Path {
@@ -360,6 +387,10 @@ impl Command {
             | Command::Analyze { path, .. }
             | Command::LabelValues { path, .. } => path,
             Command::Copy { src, .. } => src,
+            #[cfg(feature = "parquet")]
+            Command::Export {
+                format: ExportCommand::Parquet { path, .. },
+            } => path,
         }
     }
 }
@@ -563,6 +594,35 @@ fn run(cli: Cli, out: &mut Out) -> Result<(), Failure> {
                 copied.series,
                 copied.chunks_copied,
                 copied.samples_reencoded
+            );
+            report(&db);
+        }
+        #[cfg(feature = "parquet")]
+        Command::Export {
+            format:
+                ExportCommand::Parquet {
+                    range,
+                    matching,
+                    path,
+                    out_dir,
+                },
+        } => {
+            let db = open(&path, mode)?;
+            let (mint, maxt) = range.resolve(&db);
+            let summary = tsblock::export::parquet::export_samples(
+                &db,
+                &matching.sets(),
+                mint,
+                maxt,
+                &out_dir,
+                &tsblock::export::parquet::ParquetOptions::default(),
+            )?;
+            for f in &summary.files {
+                writeln!(out, "{}", f.display())?;
+            }
+            eprintln!(
+                "tsblock: {} series, {} float samples, {} histogram samples",
+                summary.series, summary.float_rows, summary.histogram_rows
             );
             report(&db);
         }
