@@ -4,6 +4,33 @@
 //! Each body checks its own invariants with `assert!`: a panic is a finding.
 #![allow(clippy::missing_panics_doc)]
 
+use tsblock::query::Selector;
+use tsblock::Querier;
+
+/// Selects the series `selector` matches in `[lo, hi]` and reads their samples, at most
+/// `budget` in all (a hostile input may hold billions); the parsed selector, if it parsed.
+fn select_all<Q: Querier>(
+    q: &Q,
+    selector: &str,
+    lo: i64,
+    hi: i64,
+    budget: &mut usize,
+) -> Option<Selector> {
+    let sel = selector.parse::<Selector>().ok()?;
+    if let Ok(set) = q.select(sel.matchers(), lo, hi) {
+        for series in set.take(10_000) {
+            let Ok(series) = series else { break };
+            for s in series.samples().take(*budget) {
+                *budget = budget.saturating_sub(1);
+                if s.is_err() {
+                    break;
+                }
+            }
+        }
+    }
+    Some(sel)
+}
+
 /// An index file: open, every symbol, label names and values, every postings list, and
 /// every series the all-postings list names, then the full `verify_all`-style walk via
 /// the public API.
@@ -212,7 +239,6 @@ pub mod wal {
 /// chunk segments `000001`, `000002`, … `seed.sh` packs the fixture blocks this way.
 pub mod block {
     use tsblock::block::{BlockFiles, DynSource};
-    use tsblock::query::Selector;
     use tsblock::{Block, Querier};
 
     /// The files packed in `data`.
@@ -276,23 +302,10 @@ pub mod block {
                 maxt / 2 + mint / 2,
             ),
         ] {
-            let Ok(sel) = text.parse::<Selector>() else {
-                continue;
-            };
-            let Ok(set) = block.select(sel.matchers(), lo, hi) else {
-                continue;
-            };
-            for series in set.take(10_000) {
-                let Ok(series) = series else { break };
-                for s in series.samples().take(budget) {
-                    budget = budget.saturating_sub(1);
-                    if s.is_err() {
-                        break;
-                    }
-                }
+            if let Some(sel) = super::select_all(&block, text, lo, hi, &mut budget) {
+                let _ = block.label_names(sel.matchers());
+                let _ = block.label_values(b"__name__", sel.matchers());
             }
-            let _ = block.label_names(sel.matchers());
-            let _ = block.label_values(b"__name__", sel.matchers());
         }
         let _ = block.verify();
     }
@@ -375,7 +388,6 @@ pub mod goregex {
 /// listing a directory.
 pub mod head {
     use std::path::PathBuf;
-    use tsblock::query::Selector;
     use tsblock::{Db, DbOptions, Querier, ReadMode};
 
     /// Whether `name` is a path of the head's files, digits where Prometheus numbers them.
@@ -453,22 +465,9 @@ pub mod head {
         if let Ok(db) = Db::open_options(&dir, opts) {
             let mut budget = 100_000usize;
             for text in ["{__name__=~\".+\"}", "{__name__!=\"\", job=~\"a.*|b\"}"] {
-                let Ok(sel) = text.parse::<Selector>() else {
-                    continue;
-                };
-                let Ok(set) = db.select(sel.matchers(), i64::MIN, i64::MAX) else {
-                    continue;
-                };
-                for series in set.take(10_000) {
-                    let Ok(series) = series else { break };
-                    for s in series.samples().take(budget) {
-                        budget = budget.saturating_sub(1);
-                        if s.is_err() {
-                            break;
-                        }
-                    }
+                if let Some(sel) = super::select_all(&db, text, i64::MIN, i64::MAX, &mut budget) {
+                    let _ = db.label_names(sel.matchers());
                 }
-                let _ = db.label_names(sel.matchers());
             }
         }
         let _ = std::fs::remove_dir_all(&dir);

@@ -97,9 +97,9 @@ struct Table<V> {
     written: u64,
 }
 
-/// A sample column's values.
+/// A sample's values.
 trait SampleColumns: Sized {
-    /// Writes the sample columns (after the label columns) of `rows`.
+    /// Writes sample column `index` (counted after the label columns and `t`) of `rows`.
     fn write(
         rows: &[(u32, i64, Self)],
         column: &mut ColumnWriter<'_>,
@@ -115,15 +115,11 @@ impl SampleColumns for u64 {
         index: usize,
     ) -> parquet::errors::Result<()> {
         match (index, column) {
-            (0, ColumnWriter::Int64ColumnWriter(w)) => {
-                let ts: Vec<i64> = rows.iter().map(|r| r.1).collect();
-                w.write_batch(&ts, None, None).map(drop)
-            }
-            (1, ColumnWriter::DoubleColumnWriter(w)) => {
+            (0, ColumnWriter::DoubleColumnWriter(w)) => {
                 let vs: Vec<f64> = rows.iter().map(|r| f64::from_bits(r.2)).collect();
                 w.write_batch(&vs, None, None).map(drop)
             }
-            (2, ColumnWriter::BoolColumnWriter(w)) => {
+            (1, ColumnWriter::BoolColumnWriter(w)) => {
                 let stale: Vec<bool> = rows.iter().map(|r| r.2 == STALE_NAN).collect();
                 w.write_batch(&stale, None, None).map(drop)
             }
@@ -142,18 +138,14 @@ impl SampleColumns for (Bytes, bool) {
         index: usize,
     ) -> parquet::errors::Result<()> {
         match (index, column) {
-            (0, ColumnWriter::Int64ColumnWriter(w)) => {
-                let ts: Vec<i64> = rows.iter().map(|r| r.1).collect();
-                w.write_batch(&ts, None, None).map(drop)
-            }
-            (1, ColumnWriter::ByteArrayColumnWriter(w)) => {
+            (0, ColumnWriter::ByteArrayColumnWriter(w)) => {
                 let json: Vec<ByteArray> = rows
                     .iter()
                     .map(|r| ByteArray::from(r.2 .0.clone()))
                     .collect();
                 w.write_batch(&json, None, None).map(drop)
             }
-            (2, ColumnWriter::BoolColumnWriter(w)) => {
+            (1, ColumnWriter::BoolColumnWriter(w)) => {
                 let float: Vec<bool> = rows.iter().map(|r| r.2 .1).collect();
                 w.write_batch(&float, None, None).map(drop)
             }
@@ -232,8 +224,18 @@ impl<V: SampleColumns> Table<V> {
                             "label column of another type".into(),
                         )),
                     }
+                } else if index == labels {
+                    match column.untyped() {
+                        ColumnWriter::Int64ColumnWriter(w) => {
+                            let ts: Vec<i64> = self.rows.iter().map(|r| r.1).collect();
+                            w.write_batch(&ts, None, None).map(drop)
+                        }
+                        _ => Err(parquet::errors::ParquetError::General(
+                            "t column of another type".into(),
+                        )),
+                    }
                 } else {
-                    V::write(&self.rows, column.untyped(), index - labels)
+                    V::write(&self.rows, column.untyped(), index - labels - 1)
                 };
             }
             column.close().map_err(error)?;
