@@ -41,7 +41,7 @@ pub const DEFAULT_MIN_FETCH: usize = 16 << 10;
 pub struct OpenedBlocks {
     /// Every block listed (in name order) with its path and what opening it gave.
     pub blocks: Vec<(PathBuf, Result<Block>)>,
-    /// The blocks left out (marked for deletion).
+    /// The blocks left out (marked for deletion, or without a `meta.json`).
     pub warnings: Vec<Warning>,
 }
 
@@ -203,7 +203,8 @@ impl Bucket {
 
     /// Lists the prefix and opens each block it holds (in name order), each with its
     /// outcome, for callers that report a broken block and go on (`verify`); blocks marked
-    /// for deletion are left out, each with a warning.
+    /// for deletion or without a `meta.json` (an upload under way) are left out, each
+    /// with a warning.
     pub fn open_blocks(&self) -> Result<OpenedBlocks> {
         let listing = self.list()?;
         let mut blocks = Vec::new();
@@ -212,6 +213,16 @@ impl Bucket {
             let shown = self.display(dir);
             if files.iter().any(|(name, _)| *name == "deletion-mark.json") {
                 warnings.push(Warning::MarkedForDeletion { dir: shown });
+                continue;
+            }
+            // Thanos and Mimir upload meta.json last: a block without one is being
+            // uploaded, or its upload failed. Their readers pass over it, and so do we.
+            if files.iter().all(|(name, _)| *name != "meta.json") {
+                let error = Error::NotFound {
+                    path: self.display(&join(dir, "meta.json")),
+                    what: "no meta.json (an upload in progress, or one that failed)",
+                };
+                warnings.push(Warning::SkippedBlock { dir: shown, error });
                 continue;
             }
             let block = self.open_listed(dir, &files);
