@@ -8,6 +8,9 @@
 //! fail the test, which names the seed and case and leaves the input under `target/` for
 //! `cargo fuzz run <target> <file>`.
 //!
+//! Inputs that once made a target fail are kept in `testdata/fuzz/<target>/` and run first,
+//! unchanged.
+//!
 //! The special-file and amplification cases have their own tests (`special_files.rs`,
 //! `amplification.rs`), as every cut and flip of the blocks has (`corruption.rs`).
 
@@ -168,6 +171,20 @@ fn run(name: &str, seeds: &[Vec<u8>], target: fn(&[u8])) -> usize {
     let mut rng = Rng(seed | 1);
     let started = Instant::now();
     let mut cases = 0;
+    // Inputs that once failed the target (`testdata/fuzz/<target>/`), each unchanged.
+    let kept = testdata().join("fuzz").join(name);
+    let kept = if kept.is_dir() {
+        files(&kept, &|_| true)
+    } else {
+        Vec::new()
+    };
+    for path in kept {
+        let data = std::fs::read(&path).expect("kept input");
+        if std::panic::catch_unwind(|| target(&data)).is_err() {
+            panic!("{name}: kept input {} fails again", path.display());
+        }
+        cases += 1;
+    }
     // At most a sixth of the cases unchanged (every k-th seed), the rest mutated.
     let stride = seeds.len().div_ceil(CASES / 6);
     let unchanged = seeds.iter().step_by(stride).cloned().map(Some);
