@@ -6,8 +6,9 @@
 //! memory at the peak) and hashes every label byte with SipHash, which a million series
 //! of four samples each spend a fifth of their time in. Here the map only holds a 64-bit
 //! hash per series and the position of the first series with that hash; series sharing a
-//! hash are chained through `next`. The hash is [`crate::fxhash`]'s over the label bytes
-//! (a collision costs a comparison, never a wrong answer).
+//! hash are chained through `next`. The hash is [`crate::fxhash`]'s over a random key and
+//! the label bytes (a collision costs a comparison, never a wrong answer; the key keeps
+//! label sets from a file from being chosen to collide).
 
 use std::collections::HashMap;
 use std::hash::{BuildHasherDefault, Hasher};
@@ -19,8 +20,12 @@ use crate::labelset::Labels;
 /// No position.
 const NONE: u32 = u32::MAX;
 
-fn hash(labels: &Labels) -> u64 {
+/// The hash of `labels` under `seed`. The seed is random per table: label sets come from
+/// files (`tsblock copy` reads them from a block), and FxHash without a secret lets anyone
+/// build many label sets of one hash, which would chain every lookup through all of them.
+fn hash(seed: u64, labels: &Labels) -> u64 {
     let mut h = FxHasher::default();
+    h.write_u64(seed);
     for l in labels {
         h.write(l.name);
         h.write(l.value);
@@ -29,13 +34,27 @@ fn hash(labels: &Labels) -> u64 {
 }
 
 /// The series of a block being built.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub(crate) struct SeriesTable {
+    /// The hash's key, random per table.
+    seed: u64,
     entries: Vec<(Labels, MemSeries)>,
     /// Hash of the labels → the first series with that hash.
     first: HashMap<u64, u32, BuildHasherDefault<FxHasher>>,
     /// Per series: the next series with the same hash.
     next: Vec<u32>,
+}
+
+impl Default for SeriesTable {
+    fn default() -> Self {
+        use std::hash::BuildHasher;
+        SeriesTable {
+            seed: std::collections::hash_map::RandomState::new().hash_one(0u64),
+            entries: Vec::new(),
+            first: HashMap::default(),
+            next: Vec::new(),
+        }
+    }
 }
 
 impl SeriesTable {
@@ -51,7 +70,7 @@ impl SeriesTable {
 
     /// The position of `labels`, if present.
     pub(crate) fn find(&self, labels: &Labels) -> Option<usize> {
-        let mut i = *self.first.get(&hash(labels))?;
+        let mut i = *self.first.get(&hash(self.seed, labels))?;
         while i != NONE {
             let at = i as usize;
             if self.entries.get(at).is_some_and(|(l, _)| l == labels) {
@@ -69,7 +88,7 @@ impl SeriesTable {
             Some(at) => at,
             None => {
                 let at = self.entries.len();
-                let slot = self.first.entry(hash(labels)).or_insert(NONE);
+                let slot = self.first.entry(hash(self.seed, labels)).or_insert(NONE);
                 self.next.push(*slot);
                 *slot = at as u32;
                 self.entries.push((labels.clone(), MemSeries::new()));
@@ -108,12 +127,13 @@ mod tests {
         assert_eq!(t.len(), 2);
         assert_eq!(t.get(t.find(&a).unwrap()).unwrap().floor, 11);
         // Force a collision: chain b behind a's hash.
-        let ha = hash(&a);
         let mut forced = SeriesTable::default();
+        let forced_seed = forced.seed;
+        let ha = hash(forced_seed, &a);
         forced.entries.push((a.clone(), MemSeries::new()));
         forced.entries.push((b.clone(), MemSeries::new()));
         forced.first.insert(ha, 1);
-        forced.first.insert(hash(&b), NONE);
+        forced.first.insert(hash(forced_seed, &b), NONE);
         forced.next = vec![NONE, 0];
         assert_eq!(forced.find(&a), Some(0));
         let sorted = t.into_sorted();
