@@ -154,10 +154,12 @@ pub mod histogram {
                 while let Some(r) = it.next() {
                     again.push((r.expect("re-encoded sample"), it.at().clone()));
                 }
-                // Go writes a custom bound that is a multiple of 0.001 as an integer, so -0.0
-                // comes back as 0.0; Debug text makes NaN sums compare equal.
+                // Go writes a custom bound that is a multiple of 0.001 as an integer, and a
+                // zero threshold of 0 as one byte, so -0.0 comes back as 0.0 in both; Debug
+                // text makes NaN sums compare equal.
                 for (_, h) in samples.iter_mut() {
                     h.custom_values.iter_mut().for_each(|v| *v += 0.0);
+                    h.zero_threshold += 0.0;
                 }
                 assert_eq!(format!("{again:?}"), format!("{samples:?}"));
             }
