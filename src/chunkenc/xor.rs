@@ -313,6 +313,45 @@ impl<'a> XorIter<'a> {
                 pos += 2 * run;
                 continue;
             }
+            // The commonest shape after `00`: a 14-bit delta of deltas and a value in the
+            // current window (`10`), whose payload fits in the same window. A run of them
+            // steps by a constant, so each sample's load depends on nothing decoded.
+            let sig = 64 - lead - trail;
+            if w >> 62 == 0b10 && (w >> 46) & 0b11 == 0b10 && sig <= 39 {
+                let before = n;
+                let step = 18 + sig as usize;
+                let (shift, tr) = (64 - sig, trail.min(63));
+                let mut w = w;
+                loop {
+                    if n >= want || pos + step > len_bits {
+                        break;
+                    }
+                    let Some((t_slot, v_slot)) = slots.next() else {
+                        break;
+                    };
+                    let bits = (w << 2) >> 50;
+                    let dod = if bits > 1 << 13 {
+                        bits.wrapping_sub(1 << 14)
+                    } else {
+                        bits
+                    };
+                    delta = delta.wrapping_add(dod);
+                    t = t.wrapping_add(delta as i64);
+                    v ^= ((w << 18) >> shift) << tr;
+                    *t_slot = t;
+                    *v_slot = f64::from_bits(v);
+                    n += 1;
+                    pos += step;
+                    w = window_at(data, pos);
+                    if w >> 62 != 0b10 || (w >> 46) & 0b11 != 0b10 {
+                        break;
+                    }
+                }
+                // Without progress (the stream's end), the general path below takes it.
+                if n > before {
+                    continue;
+                }
+            }
             let (mut p, width) = match (!w).leading_zeros() {
                 0 => (1u32, 0u32),
                 1 => (2, DOD_WIDTHS[0]),
