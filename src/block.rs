@@ -34,6 +34,12 @@ pub struct BlockFiles {
     pub tombstones: Option<DynSource>,
 }
 
+/// Whether `name` is a chunk segment's file name: a base-10 number (a `u64`, as Go parses
+/// it). Directories and buckets list segments alike.
+pub(crate) fn is_segment_name(name: &str) -> bool {
+    name.bytes().all(|b| b.is_ascii_digit()) && name.parse::<u64>().is_ok()
+}
+
 /// One chunk segment file.
 #[derive(Debug)]
 struct Segment {
@@ -131,8 +137,7 @@ impl Block {
             let Some(name) = entry.ok().and_then(|e| e.file_name().into_string().ok()) else {
                 continue;
             };
-            // Segment files are those whose name is a base-10 number (a `u64`, as in Go).
-            if name.bytes().all(|b| b.is_ascii_digit()) && name.parse::<u64>().is_ok() {
+            if is_segment_name(&name) {
                 let data = open(&chunks_dir.join(&name))?;
                 segments.push((name, data));
             }

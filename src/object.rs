@@ -56,7 +56,7 @@ pub struct Bucket {
     min_fetch: usize,
     /// Listing and `meta.json` requests (the ranged reads count in each source).
     requests: Arc<AtomicU64>,
-    listed_bytes: Arc<AtomicU64>,
+    meta_bytes: Arc<AtomicU64>,
 }
 
 /// An object store error as an I/O error of `path`.
@@ -128,7 +128,7 @@ impl Bucket {
             runtime: Arc::new(runtime),
             min_fetch: DEFAULT_MIN_FETCH,
             requests: Arc::default(),
-            listed_bytes: Arc::default(),
+            meta_bytes: Arc::default(),
         })
     }
 
@@ -143,7 +143,7 @@ impl Bucket {
     pub fn stats(&self) -> FetchStats {
         FetchStats {
             fetches: self.requests.load(Ordering::Relaxed),
-            bytes: self.listed_bytes.load(Ordering::Relaxed),
+            bytes: self.meta_bytes.load(Ordering::Relaxed),
         }
     }
 
@@ -280,7 +280,7 @@ impl Bucket {
             match name.split_once('/') {
                 None if name == "index" => index = Some(source(name, size)?),
                 None if name == "tombstones" => tombstones = Some(source(name, size)?),
-                Some(("chunks", seg)) if is_segment_name(seg) => {
+                Some(("chunks", seg)) if crate::block::is_segment_name(seg) => {
                     segments.push((seg.to_string(), source(name, size)?))
                 }
                 _ => {}
@@ -316,7 +316,7 @@ impl Bucket {
             .runtime
             .block_on(async { self.store.get(&location).await?.bytes().await })
             .map_err(|e| store_error(&shown, e))?;
-        self.listed_bytes
+        self.meta_bytes
             .fetch_add(bytes.len() as u64, Ordering::Relaxed);
         Ok(bytes.to_vec())
     }
@@ -329,11 +329,6 @@ fn join(dir: &str, name: &str) -> String {
     } else {
         format!("{dir}/{name}")
     }
-}
-
-/// A chunk segment's file name: a base-10 number (a `u64`, as Go parses it).
-fn is_segment_name(name: &str) -> bool {
-    name.bytes().all(|b| b.is_ascii_digit()) && name.parse::<u64>().is_ok()
 }
 
 /// The listing grouped by block: the prefix itself when it holds a `meta.json` (a block
