@@ -27,9 +27,47 @@ pub(crate) fn window_at(data: &[u8], pos: usize) -> u64 {
     let byte = pos >> 3;
     let word = match data.get(byte..byte + 8) {
         Some(b) => u64::from_be_bytes(<[u8; 8]>::try_from(b).unwrap_or_default()),
-        None => load_be(data.get(byte..).unwrap_or_default()),
+        None => tail_be(data, byte),
     };
     word << (pos & 7)
+}
+
+/// The bytes from `byte` to the end of `data` (fewer than 8), MSB first, zero padded: the
+/// last 8 bytes of `data` shifted, one load, when it has 8 (the last sample of every chunk
+/// reads here, and most chunks of a real block are a few samples long).
+#[inline]
+fn tail_be(data: &[u8], byte: usize) -> u64 {
+    let len = data.len();
+    match data.get(len.wrapping_sub(8)..) {
+        Some(b) if byte < len => {
+            let w = u64::from_be_bytes(<[u8; 8]>::try_from(b).unwrap_or_default());
+            // 1..=7 bytes are dropped from the front.
+            w << (8 * (byte + 8 - len))
+        }
+        _ => load_be(data.get(byte..).unwrap_or_default()),
+    }
+}
+
+/// The bytes from `byte` on (fewer than 8), as the low bytes of a little-endian word, zero
+/// padded; [`tail_be`]'s little-endian twin, for byte-aligned varints.
+#[inline]
+pub(crate) fn tail_le(data: &[u8], byte: usize) -> u64 {
+    let len = data.len();
+    match data.get(len.wrapping_sub(8)..) {
+        Some(b) if byte < len => {
+            let w = u64::from_le_bytes(<[u8; 8]>::try_from(b).unwrap_or_default());
+            w >> (8 * (byte + 8 - len))
+        }
+        _ => {
+            let mut buf = [0u8; 8];
+            let rest = data.get(byte..).unwrap_or_default();
+            let n = rest.len().min(8);
+            if let (Some(d), Some(s)) = (buf.get_mut(..n), rest.get(..n)) {
+                d.copy_from_slice(s);
+            }
+            u64::from_le_bytes(buf)
+        }
+    }
 }
 
 #[cold]

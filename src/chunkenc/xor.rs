@@ -136,16 +136,23 @@ fn value_at(
 }
 
 /// A uvarint of at most 8 bytes at byte `at` of `data`, from one little-endian load: the
-/// value and its length. `None` when fewer than 8 bytes are left or the varint is longer;
+/// value and its length. `None` when the varint is longer or runs past the end of `data`;
 /// the caller then takes the general path, so no error is decided here.
 #[inline(always)]
 fn short_uvarint(data: &[u8], at: usize) -> Option<(u64, usize)> {
-    let word = u64::from_le_bytes(data.get(at..at.checked_add(8)?)?.try_into().ok()?);
+    let word = match data.get(at..at.checked_add(8)?) {
+        Some(b) => u64::from_le_bytes(b.try_into().ok()?),
+        // Zero padding ends a varint, so one that runs into it is refused below.
+        None => super::bstream::tail_le(data, at),
+    };
     let stops = !word & 0x8080_8080_8080_8080;
     if stops == 0 {
         return None;
     }
     let len = stops.trailing_zeros() / 8 + 1;
+    if at + len as usize > data.len() {
+        return None;
+    }
     let kept = if len == 8 {
         word
     } else {
@@ -213,9 +220,23 @@ impl<'a> XorIter<'a> {
     /// ```
     pub fn decode_into(&mut self, ts: &mut Vec<i64>, vs: &mut Vec<f64>) -> Result<(), FormatError> {
         let left = usize::from(self.total.saturating_sub(self.read));
-        let room = left.min(self.br.bits_left() / 2 + 2);
+        let mut room = left.min(self.br.bits_left() / 2 + 2);
         ts.reserve(room);
         vs.reserve(room);
+        // Samples 0 and 1 pushed (room is reserved): a chunk of one or two samples, the
+        // commonest kind in a real block, costs no slot filling.
+        if room >= 1 {
+            if let Some((first, k)) = self.head() {
+                for &(t, v) in first.get(..k).unwrap_or_default() {
+                    ts.push(t);
+                    vs.push(f64::from_bits(v));
+                }
+                room -= k;
+                if room == 0 && self.read >= self.total {
+                    return Ok(());
+                }
+            }
+        }
         // Slots are made first and filled in place: no capacity check per sample. The
         // common samples go through `fast`, the rest through `next`.
         let start = ts.len();
@@ -226,17 +247,6 @@ impl<'a> XorIter<'a> {
         let ts_slots = ts.get_mut(start..).unwrap_or_default();
         let vs_slots = vs.get_mut(start..).unwrap_or_default();
         let mut slots = ts_slots.iter_mut().zip(vs_slots.iter_mut());
-        if room >= 2 {
-            if let Some([(t0, v0), (t1, v1)]) = self.head() {
-                // The array first: `zip` asks its first side first, and a slot asked for
-                // is a slot used.
-                for ((t, v), slot) in [(t0, v0), (t1, v1)].into_iter().zip(slots.by_ref()) {
-                    *slot.0 = t;
-                    *slot.1 = f64::from_bits(v);
-                }
-                n = 2;
-            }
-        }
         while n < room {
             if self.read >= 2 {
                 let k = self.fast(&mut slots, room - n);
@@ -397,18 +407,27 @@ impl<'a> XorIter<'a> {
         n
     }
 
-    /// Samples 0 and 1 from a fresh stream, where every field starts on a byte: `t0` as a
-    /// varint, 64 raw value bits, the first delta as a uvarint, then an XOR-coded value. Short
-    /// varints come from one load each. `None`, with nothing consumed, for anything else
-    /// (a long varint, a short stream, a bad window): `next` then decodes and judges it.
+    /// Samples 0 and 1 (or the only sample) from a fresh stream, where every field starts
+    /// on a byte: `t0` as a varint, 64 raw value bits, the first delta as a uvarint, then an
+    /// XOR-coded value; and how many were decoded. Short varints come from one load each.
+    /// `None`, with nothing consumed, for anything else (a long varint, a short stream, a
+    /// bad window): `next` then decodes and judges it. Most chunks of a real block hold a
+    /// few samples, so this is per-chunk cost that counts.
     #[inline]
-    fn head(&mut self) -> Option<[(i64, u64); 2]> {
+    fn head(&mut self) -> Option<([(i64, u64); 2], usize)> {
         let (data, pos, len_bits) = self.br.parts();
-        if pos != 0 || self.read != 0 || self.total < 2 {
+        if pos != 0 || self.read != 0 || self.total == 0 {
             return None;
         }
         let (u, n0) = short_uvarint(data, 0)?;
         let v0 = u64::from_be_bytes(data.get(n0..n0 + 8)?.try_into().ok()?);
+        let t0 = crate::bytes::zigzag_decode(u);
+        if self.total == 1 {
+            self.br.seek(8 * (n0 + 8));
+            (self.t, self.v) = (t0, v0);
+            self.read = 1;
+            return Some(([(t0, v0), (0, 0)], 1));
+        }
         let (d, n1) = short_uvarint(data, n0 + 8)?;
         let at = 8 * (n0 + 8 + n1);
         let (v1, lead, trail, used) = value_at(data, at, window_at(data, at), 0, v0, 0, 0)?;
@@ -416,14 +435,13 @@ impl<'a> XorIter<'a> {
         if end > len_bits {
             return None;
         }
-        let t0 = crate::bytes::zigzag_decode(u);
         let t1 = t0.wrapping_add(d as i64);
         self.br.seek(end);
         (self.t, self.t_delta, self.v) = (t1, d, v1);
         // Both are at most 64 (checked in `value_at`).
         (self.leading, self.trailing) = (lead as u8, trail as u8);
         self.read = 2;
-        Some([(t0, v0), (t1, v1)])
+        Some(([(t0, v0), (t1, v1)], 2))
     }
 
     fn error(&self, kind: FormatErrorKind) -> FormatError {
@@ -814,19 +832,67 @@ mod tests {
                 .zip(&want)
                 .all(|(a, b)| a.0 == b.0 && a.1.to_bits() == b.1.to_bits()));
             for cut in 2..chunk.len() {
-                let mut it = XorIter::new(&chunk[..cut]).unwrap();
-                let (mut ts, mut vs) = (Vec::new(), Vec::new());
-                let r = it.decode_into(&mut ts, &mut vs);
-                let by_next: Vec<_> = XorIter::new(&chunk[..cut]).unwrap().collect();
-                let ok: Vec<_> = by_next.iter().filter_map(|r| r.as_ref().ok()).collect();
-                assert_eq!(ts.len(), ok.len(), "cut {cut}");
-                assert!(ts.iter().zip(&ok).all(|(t, o)| *t == o.0), "cut {cut}");
-                assert_eq!(
-                    r.err(),
-                    by_next.last().and_then(|r| r.clone().err()),
-                    "cut {cut}"
-                );
-                assert!(it.next().is_none());
+                batch_matches_next(&chunk[..cut]);
+            }
+        }
+    }
+
+    /// The batch decoder gives the iterator's samples (bit for bit) and error on `data`.
+    fn batch_matches_next(data: &[u8]) {
+        let mut it = XorIter::new(data).unwrap();
+        let (mut ts, mut vs) = (Vec::new(), Vec::new());
+        let r = it.decode_into(&mut ts, &mut vs);
+        let by_next: Vec<_> = XorIter::new(data).unwrap().collect();
+        let ok: Vec<_> = by_next.iter().filter_map(|r| r.as_ref().ok()).collect();
+        assert_eq!(ts.len(), ok.len(), "{data:02x?}");
+        assert!(
+            ts.iter()
+                .zip(&vs)
+                .zip(&ok)
+                .all(|((t, v), o)| *t == o.0 && v.to_bits() == o.1.to_bits()),
+            "{data:02x?}"
+        );
+        assert_eq!(
+            r.err(),
+            by_next.last().and_then(|r| r.clone().err()),
+            "{data:02x?}"
+        );
+        assert!(it.next().is_none());
+    }
+
+    /// Chunks of one to four samples (most of a real block's) take the batch decoder's
+    /// head path, whose loads near the end of the data are padded: every cut of them, and
+    /// every sample count over the same bytes, decodes as the iterator does.
+    #[test]
+    fn short_chunks_batch_equals_iterator_at_every_cut() {
+        let starts: [(i64, i64, f64); 5] = [
+            (0, 1, 0.0),
+            (1_700_000_000_000, 15_000, 1.5),
+            (-5, 1 << 40, f64::NAN),
+            (i64::MAX - 10, 3, -0.0),
+            (1 << 55, 1, f64::from_bits(0x7ff0_0000_0000_0002)),
+        ];
+        for n in 1..=4i64 {
+            for &(t0, step, v0) in &starts {
+                let samples: Vec<(i64, u64)> = (0..n)
+                    .map(|i| {
+                        let v = if i % 2 == 0 { v0 } else { v0 * 3.0 + 1.0 };
+                        (t0.wrapping_add(i * step), v.to_bits())
+                    })
+                    .collect();
+                let chunk = encode(&samples);
+                assert_eq!(decode(&chunk), samples);
+                for cut in 0..=chunk.len() {
+                    if cut >= 2 {
+                        batch_matches_next(&chunk[..cut]);
+                    }
+                    // The same bytes under every small sample count.
+                    let mut forged = chunk[..cut.max(2)].to_vec();
+                    for count in 0..6u16 {
+                        forged[..2].copy_from_slice(&count.to_be_bytes());
+                        batch_matches_next(&forged);
+                    }
+                }
             }
         }
     }
