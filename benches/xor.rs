@@ -3,7 +3,8 @@
 //! Corpora: the three Prometheus chunk benchmark shapes (120-sample chunks; constant,
 //! random ±50 integer steps, random 0–1 increments, the random ones at 15 s with up to
 //! 100 ms of jitter), every chunk of the largest fixture block, and every XOR chunk of all
-//! fixture blocks.
+//! fixture blocks. With `TSBLOCK_XOR_BLOCK=PATH` (a block or a data directory, such as one
+//! a real Prometheus server wrote) every XOR chunk under PATH is one more corpus, `real-block`.
 //!
 //! With `TSBLOCK_XOR_CORPUS=DIR` the corpora are also written to `DIR/<name>.chunks`
 //! (each chunk as a 4-byte big-endian length and its data) with their checksums, for
@@ -128,21 +129,7 @@ fn bench_fixtures(c: &mut Criterion) {
     let dbs: Vec<Db> = std::fs::read_dir("testdata/blocks")
         .map(|rd| rd.filter_map(|e| Db::open(e.ok()?.path()).ok()).collect())
         .unwrap_or_default();
-    let mut all: Vec<&[u8]> = Vec::new();
-    let mut all_samples = 0u64;
-    for db in &dbs {
-        for block in db.blocks() {
-            for s in block.series().expect("series") {
-                for meta in s.expect("series entry").chunks {
-                    let chunk = block.chunk(meta.chunk_ref).expect("chunk");
-                    if chunk.encoding == tsblock::chunkenc::Encoding::Xor {
-                        all_samples += u64::from(chunk.num_samples().unwrap_or(0));
-                        all.push(chunk.data);
-                    }
-                }
-            }
-        }
-    }
+    let (all, all_samples) = xor_chunks(&dbs);
     export("all-fixtures", &all);
     g.throughput(Throughput::Elements(all_samples));
     g.bench_function("all fixture blocks", |b| {
@@ -152,6 +139,45 @@ fn bench_fixtures(c: &mut Criterion) {
         b.iter(|| decode_all_into(black_box(&all), &mut ts, &mut vs))
     });
     g.finish();
+    // Every XOR chunk of a block a real server wrote, when one is named.
+    let Some(path) = std::env::var_os("TSBLOCK_XOR_BLOCK") else {
+        return;
+    };
+    let real = [Db::open(&path).expect("TSBLOCK_XOR_BLOCK opens")];
+    let (chunks, samples) = xor_chunks(&real);
+    println!(
+        "real-block: {} chunks, {samples} samples, {:.1} samples per chunk",
+        chunks.len(),
+        samples as f64 / chunks.len().max(1) as f64
+    );
+    export("real-block", &chunks);
+    let mut g = c.benchmark_group("xor_decode");
+    g.throughput(Throughput::Elements(samples));
+    g.bench_function("real block", |b| b.iter(|| decode_all(black_box(&chunks))));
+    g.bench_function("real block decode_into", |b| {
+        b.iter(|| decode_all_into(black_box(&chunks), &mut ts, &mut vs))
+    });
+    g.finish();
+}
+
+/// Every XOR chunk of every block of `dbs`, and their samples.
+fn xor_chunks(dbs: &[Db]) -> (Vec<&[u8]>, u64) {
+    let mut all: Vec<&[u8]> = Vec::new();
+    let mut samples = 0u64;
+    for db in dbs {
+        for block in db.blocks() {
+            for s in block.series().expect("series") {
+                for meta in s.expect("series entry").chunks {
+                    let chunk = block.chunk(meta.chunk_ref).expect("chunk");
+                    if chunk.encoding == tsblock::chunkenc::Encoding::Xor {
+                        samples += u64::from(chunk.num_samples().unwrap_or(0));
+                        all.push(chunk.data);
+                    }
+                }
+            }
+        }
+    }
+    (all, samples)
 }
 
 criterion_group!(benches, bench_corpora, bench_fixtures);

@@ -18,6 +18,7 @@
 //! Go's `strconv.Quote` sits lower, in [`crate::text`], because PromQL selectors print with
 //! it too.
 
+mod digits;
 pub mod gofloat;
 pub mod gofmt;
 mod model;

@@ -193,31 +193,6 @@ struct Millis {
     hi_len: usize,
 }
 
-/// `"00"` to `"99"`.
-const TWO_DIGITS: [u8; 200] = {
-    let mut t = [0u8; 200];
-    let mut i = 0;
-    while i < 100 {
-        t[2 * i] = b'0' + (i / 10) as u8;
-        t[2 * i + 1] = b'0' + (i % 10) as u8;
-        i += 1;
-    }
-    t
-};
-
-/// The eight decimal digits of `n` (< 10^8), zero-padded.
-#[inline]
-fn eight_digits(n: u64) -> [u8; 8] {
-    let (a, b) = ((n / 10_000) as usize, (n % 10_000) as usize);
-    let mut out = [0u8; 8];
-    for (k, pair) in [a / 100, a % 100, b / 100, b % 100].into_iter().enumerate() {
-        // pair < 100 (n < 10^8), so both indices are in the table.
-        out[2 * k] = TWO_DIGITS[2 * pair];
-        out[2 * k + 1] = TWO_DIGITS[2 * pair + 1];
-    }
-    out
-}
-
 impl Millis {
     /// Writes `" {t}\n"` at the start of `line` and returns its length (0 if `line` is
     /// shorter than 32 bytes). The digits go straight into `line` with 8-byte and
@@ -247,7 +222,7 @@ impl Millis {
             // hi < 10^5: at most five digits, so everything fits in the 32 bytes.
             let h = self.hi_len;
             b[1..9].copy_from_slice(&self.hi_digits);
-            b[1 + h..9 + h].copy_from_slice(&eight_digits(lo));
+            b[1 + h..9 + h].copy_from_slice(&super::digits::digits8(lo as u32).to_le_bytes());
             b[9 + h] = b'\n';
             10 + h
         } else {
