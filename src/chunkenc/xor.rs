@@ -168,15 +168,17 @@ fn short_uvarint(data: &[u8], at: usize) -> Option<(u64, usize)> {
 
 /// Decodes a run of samples of one shape into `slots`, at most `want`, from the window
 /// `w` at bit `pos`: a delta of deltas of 0 (prefix `0`; `DOD` false) or of 14 bits
-/// (prefix `10`; `DOD` true), then a value in the current window (`10`) of `sig` bits
-/// shifted by `trail`; the caller has checked that `w` has this shape. Every sample of the
+/// (prefix `10`; `DOD` true), then a value in the current window (`10`; `VAL` true) of
+/// `sig` bits shifted by `trail`, or an unchanged value (`0`; `VAL` false, with `DOD`:
+/// scrapes with jitter of a series that did not move, a sixth of a real block's samples);
+/// the caller has checked that `w` has this shape. Every sample of the
 /// run is the same length, so each window load depends only on the count, not on what was
 /// decoded. The payload comes from `w` when the sample fits in its 57 sure bits, else from
 /// a load of its own (two for 58 to 64 bits, a full-precision gauge). Returns how many
 /// samples it took, updating the position and state.
 #[allow(clippy::too_many_arguments)]
 #[inline(always)]
-fn run_of_shape<'s, const DOD: bool>(
+fn run_of_shape<'s, const DOD: bool, const VAL: bool>(
     data: &[u8],
     len_bits: usize,
     pos: &mut usize,
@@ -189,9 +191,14 @@ fn run_of_shape<'s, const DOD: bool>(
     slots: &mut impl Iterator<Item = (&'s mut i64, &'s mut f64)>,
     want: usize,
 ) -> usize {
-    // Bits before the payload: the delta of deltas' prefix and bits, and the value's `10`.
-    let head: u32 = if DOD { 2 + 14 + 2 } else { 1 + 2 };
-    let step = (head + sig) as usize;
+    // Bits before the payload: the delta of deltas' prefix and bits, and the value's `10`
+    // (or its `0`, an unchanged value, with no payload).
+    let head: u32 = match (DOD, VAL) {
+        (true, true) => 2 + 14 + 2,
+        (false, _) => 1 + 2,
+        (true, false) => 2 + 14 + 1,
+    };
+    let step = if VAL { head + sig } else { head } as usize;
     let (shift, tr) = (64 - sig, trail.min(63));
     let (mut p, mut tt, mut d, mut vv) = (*pos, *t, *delta, *v);
     let mut n = 0;
@@ -214,7 +221,9 @@ fn run_of_shape<'s, const DOD: bool>(
         }
         tt = tt.wrapping_add(d as i64);
         // `head + sig` and `sig` are the same for the whole run: these branches predict.
-        let bits = if head + sig <= 57 {
+        let bits = if !VAL {
+            0
+        } else if head + sig <= 57 {
             (w << head) >> shift
         } else if sig <= 57 {
             window_at(data, p + head as usize) >> shift
@@ -230,10 +239,10 @@ fn run_of_shape<'s, const DOD: bool>(
         n += 1;
         p += step;
         w = window_at(data, p);
-        let same = if DOD {
-            w >> 62 == 0b10 && (w >> 46) & 0b11 == 0b10
-        } else {
-            w >> 61 == 0b010
+        let same = match (DOD, VAL) {
+            (true, true) => w >> 62 == 0b10 && (w >> 46) & 0b11 == 0b10,
+            (false, _) => w >> 61 == 0b010,
+            (true, false) => w >> 62 == 0b10 && (w >> 47) & 1 == 0,
         };
         if !same {
             break;
@@ -427,11 +436,12 @@ impl<'a> XorIter<'a> {
                 continue;
             }
             // The commonest shapes after `00`: a delta of deltas of 0 (`0`) or of 14 bits
-            // (`10`), and a value in the current window (`10`). A run of one shape steps
-            // by a constant, so each sample's loads depend on nothing decoded.
+            // (`10`), and a value in the current window (`10`); or a 14-bit one and an
+            // unchanged value. A run of one shape steps by a constant, so each sample's
+            // loads depend on nothing decoded.
             let sig = 64 - lead - trail;
             let taken = if w >> 62 == 0b10 && (w >> 46) & 0b11 == 0b10 {
-                run_of_shape::<true>(
+                run_of_shape::<true, true>(
                     data,
                     len_bits,
                     &mut pos,
@@ -445,7 +455,21 @@ impl<'a> XorIter<'a> {
                     want - n,
                 )
             } else if w >> 61 == 0b010 {
-                run_of_shape::<false>(
+                run_of_shape::<false, true>(
+                    data,
+                    len_bits,
+                    &mut pos,
+                    w,
+                    sig,
+                    trail,
+                    &mut t,
+                    &mut delta,
+                    &mut v,
+                    slots,
+                    want - n,
+                )
+            } else if w >> 62 == 0b10 && (w >> 47) & 1 == 0 {
+                run_of_shape::<true, false>(
                     data,
                     len_bits,
                     &mut pos,
@@ -844,6 +868,32 @@ mod tests {
                 samples.push((t, base ^ (bits >> shift)));
             }
             proptest::prop_assert_eq!(decode(&encode(&samples)), samples);
+        }
+
+        /// Scrapes with jitter whose values mostly stay put (a real block's commonest
+        /// samples): runs of a 0 or a 14-bit delta of deltas with an unchanged value,
+        /// mixed with changed values; and every cut of the chunk decodes as the iterator.
+        #[test]
+        fn round_trip_jitter_with_unchanged_values(
+            start in -1_000_000_000_000i64..1_000_000_000_000,
+            interval in 1i64..100_000,
+            steps in proptest::collection::vec((0i64..6, 0u8..8, proptest::num::u64::ANY), 1..200),
+        ) {
+            let mut t = start;
+            let mut v = 1.5f64.to_bits();
+            let mut samples = Vec::new();
+            for (jitter, change, bits) in steps {
+                t += interval + [0, 0, 1, -1, 8191, -8192][jitter as usize];
+                if change == 0 {
+                    v ^= bits;
+                }
+                samples.push((t, v));
+            }
+            let chunk = encode(&samples);
+            proptest::prop_assert_eq!(decode(&chunk), samples);
+            for cut in 2..chunk.len() {
+                batch_matches_next(&chunk[..cut]);
+            }
         }
 
         #[test]
