@@ -55,9 +55,7 @@ fn decode_all_into(chunks: &[impl AsRef<[u8]>], ts: &mut Vec<i64>, vs: &mut Vec<
     for c in chunks {
         ts.clear();
         vs.clear();
-        if let Ok(mut it) = XorIter::new(c.as_ref()) {
-            let _ = it.decode_into(ts, vs);
-        }
+        let _ = XorIter::decode_chunk_into(c.as_ref(), ts, vs);
         for (t, v) in ts.iter().zip(vs.iter()) {
             acc = acc.wrapping_add(v.to_bits() ^ *t as u64);
         }

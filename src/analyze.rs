@@ -249,9 +249,9 @@ pub fn analyze(block: &Block, opts: &AnalyzeOptions) -> Result<Analysis> {
                 ts.clear();
                 let err = |e| crate::Error::format(block.dir().join("chunks"), e);
                 match chunk.encoding {
-                    Encoding::Xor => XorIter::new(chunk.data)
-                        .and_then(|mut it| it.decode_into(&mut ts, &mut vs))
-                        .map_err(err)?,
+                    Encoding::Xor => {
+                        XorIter::decode_chunk_into(chunk.data, &mut ts, &mut vs).map_err(err)?
+                    }
                     Encoding::Histogram => {
                         for t in HistogramIter::new(chunk.data).map_err(err)? {
                             ts.push(t.map_err(err)?);

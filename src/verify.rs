@@ -430,13 +430,11 @@ fn check_chunk(
         Encoding::Xor => {
             ts.clear();
             vs.clear();
-            XorIter::new(chunk.data)
-                .and_then(|mut it| it.decode_into(ts, vs))
-                .map(|()| {
-                    let n = ts.len() as u64;
-                    tally.float_samples += n;
-                    (n, *ts.first().unwrap_or(&0), *ts.last().unwrap_or(&0))
-                })
+            XorIter::decode_chunk_into(chunk.data, ts, vs).map(|()| {
+                let n = ts.len() as u64;
+                tally.float_samples += n;
+                (n, *ts.first().unwrap_or(&0), *ts.last().unwrap_or(&0))
+            })
         }
         Encoding::Histogram => HistogramIter::new(chunk.data).and_then(|it| {
             let r = span(it);

@@ -13,8 +13,32 @@ pub use super::xor_append::XorAppender;
 ///
 /// Decodes in place from the borrowed bytes; it allocates nothing. Values keep their exact
 /// bit patterns (NaN payloads, stale markers, `-0`). After an error it yields nothing more.
+///
+/// The iterator sits on the batch decoder: it decodes up to 16 samples at a time
+/// into an array of its own and hands them out one by one, so a sample costs what it
+/// costs in [`decode_into`](Self::decode_into) plus a copy.
 #[derive(Debug, Clone)]
 pub struct XorIter<'a> {
+    dec: Decoder<'a>,
+    ahead: Ahead,
+}
+
+/// Samples the iterator decodes at a time.
+const AHEAD: usize = 16;
+
+/// Samples decoded ahead of the iterator: `t[at..len]`, `v[at..len]`, then `err`.
+#[derive(Debug, Clone)]
+struct Ahead {
+    t: [i64; AHEAD],
+    v: [f64; AHEAD],
+    at: usize,
+    len: usize,
+    err: Option<FormatError>,
+}
+
+/// The decoder's state: the bit stream and the last sample, window and delta.
+#[derive(Debug, Clone)]
+struct Decoder<'a> {
     br: BitReader<'a>,
     total: u16,
     read: u16,
@@ -255,39 +279,26 @@ fn run_of_shape<'s, const DOD: bool, const VAL: bool>(
 impl<'a> XorIter<'a> {
     /// Starts decoding `data`, the chunk's bytes after the encoding byte.
     pub fn new(data: &'a [u8]) -> Result<Self, FormatError> {
-        let (total, stream) = match data {
-            [a, b, rest @ ..] => (u16::from_be_bytes([*a, *b]), rest),
-            _ => {
-                return Err(FormatError::new(
-                    Section::ChunkData,
-                    0,
-                    FormatErrorKind::Truncated {
-                        needed: 2,
-                        available: data.len() as u64,
-                    },
-                ))
-            }
-        };
         Ok(XorIter {
-            br: BitReader::new(stream),
-            total,
-            read: 0,
-            t: 0,
-            t_delta: 0,
-            v: 0,
-            leading: 0,
-            trailing: 0,
+            dec: Decoder::new(data)?,
+            ahead: Ahead {
+                t: [0; AHEAD],
+                v: [0.0; AHEAD],
+                at: 0,
+                len: 0,
+                err: None,
+            },
         })
     }
 
     /// Number of samples the chunk header announces.
     pub fn len_hint(&self) -> u16 {
-        self.total
+        self.dec.total
     }
 
     /// Decodes every sample left, appending timestamps to `ts` and values to `vs`: the
-    /// batch path for exporters and dumps. Room is reserved once, for no more samples than the bits left
-    /// can hold (each takes at least 2), so a hostile count sizes nothing.
+    /// batch path for exporters and dumps. Room is reserved once, for no more samples than
+    /// the bits left can hold (each takes at least 2), so a hostile count sizes nothing.
     ///
     /// On an error the samples decoded before it stay in the vectors and the iterator is
     /// finished.
@@ -305,6 +316,92 @@ impl<'a> XorIter<'a> {
     /// assert_eq!((ts.len(), ts[99], vs[99]), (100, 99 * 15_000, 49.5));
     /// ```
     pub fn decode_into(&mut self, ts: &mut Vec<i64>, vs: &mut Vec<f64>) -> Result<(), FormatError> {
+        // What `next` decoded ahead comes first.
+        let a = &mut self.ahead;
+        ts.extend_from_slice(a.t.get(a.at..a.len).unwrap_or_default());
+        vs.extend_from_slice(a.v.get(a.at..a.len).unwrap_or_default());
+        a.at = a.len;
+        if let Some(e) = a.err.take() {
+            return Err(e);
+        }
+        self.dec.decode_into(ts, vs)
+    }
+
+    /// [`decode_into`](Self::decode_into) for a whole chunk, without making an iterator
+    /// (and its array for samples decoded ahead): the cheapest way through the many
+    /// chunks of one or two samples a real block holds.
+    ///
+    /// ```
+    /// use tsblock::chunkenc::{XorAppender, XorIter};
+    ///
+    /// let mut app = XorAppender::new();
+    /// app.append(1_000, 0.5);
+    /// let (mut ts, mut vs) = (Vec::new(), Vec::new());
+    /// XorIter::decode_chunk_into(&app.finish(), &mut ts, &mut vs).unwrap();
+    /// assert_eq!((ts, vs), (vec![1_000], vec![0.5]));
+    /// ```
+    pub fn decode_chunk_into(
+        data: &[u8],
+        ts: &mut Vec<i64>,
+        vs: &mut Vec<f64>,
+    ) -> Result<(), FormatError> {
+        Decoder::new(data)?.decode_into(ts, vs)
+    }
+
+    /// Decodes the next `AHEAD` samples (fewer at the end or an error) into `ahead`,
+    /// and returns the first.
+    #[inline]
+    fn refill(&mut self) -> Option<Result<(i64, f64), FormatError>> {
+        let left = usize::from(self.dec.total.saturating_sub(self.dec.read));
+        // The first two samples (all of most chunks of a real block) one at a time.
+        if left == 0 || self.dec.read < 2 {
+            return self.dec.next_one();
+        }
+        let room = left.min(AHEAD);
+        let a = &mut self.ahead;
+        let mut slots = a.t.iter_mut().zip(a.v.iter_mut());
+        let (n, err) = self.dec.fill(&mut slots, room);
+        (a.at, a.len, a.err) = (0, n, err);
+        match (a.t.first(), a.v.first()) {
+            (Some(&t), Some(&v)) if n > 0 => {
+                a.at = 1;
+                Some(Ok((t, v)))
+            }
+            _ => a.err.take().map(Err),
+        }
+    }
+}
+
+impl<'a> Decoder<'a> {
+    /// Starts decoding `data`, the chunk's bytes after the encoding byte.
+    fn new(data: &'a [u8]) -> Result<Self, FormatError> {
+        let (total, stream) = match data {
+            [a, b, rest @ ..] => (u16::from_be_bytes([*a, *b]), rest),
+            _ => {
+                return Err(FormatError::new(
+                    Section::ChunkData,
+                    0,
+                    FormatErrorKind::Truncated {
+                        needed: 2,
+                        available: data.len() as u64,
+                    },
+                ))
+            }
+        };
+        Ok(Decoder {
+            br: BitReader::new(stream),
+            total,
+            read: 0,
+            t: 0,
+            t_delta: 0,
+            v: 0,
+            leading: 0,
+            trailing: 0,
+        })
+    }
+
+    /// [`XorIter::decode_into`] from the decoder's state.
+    fn decode_into(&mut self, ts: &mut Vec<i64>, vs: &mut Vec<f64>) -> Result<(), FormatError> {
         let left = usize::from(self.total.saturating_sub(self.read));
         let mut room = left.min(self.br.bits_left() / 2 + 2);
         ts.reserve(room);
@@ -356,7 +453,7 @@ impl<'a> XorIter<'a> {
             return Err(e);
         }
         // More samples than the bits could hold only on a corrupt count; decode them anyway.
-        for r in self.by_ref() {
+        while let Some(r) = self.next_one() {
             let (t, v) = r?;
             ts.push(t);
             vs.push(v);
@@ -383,7 +480,7 @@ impl<'a> XorIter<'a> {
             }
             // The first two samples, and any the fast path leaves (a 64-bit delta of
             // deltas, the stream's end, an error).
-            match self.next() {
+            match self.next_one() {
                 Some(Ok((t, v))) => {
                     if let Some((t_slot, v_slot)) = slots.next() {
                         *t_slot = t;
@@ -673,6 +770,31 @@ impl Iterator for XorIter<'_> {
 
     #[inline]
     fn next(&mut self) -> Option<Self::Item> {
+        let a = &mut self.ahead;
+        if let (Some(&t), Some(&v)) = (a.t.get(a.at), a.v.get(a.at)) {
+            if a.at < a.len {
+                a.at += 1;
+                return Some(Ok((t, v)));
+            }
+        }
+        if let Some(e) = a.err.take() {
+            return Some(Err(e));
+        }
+        self.refill()
+    }
+
+    fn size_hint(&self) -> (usize, Option<usize>) {
+        let a = &self.ahead;
+        let n = a.len - a.at + usize::from(a.err.is_some());
+        (n, Some(n + usize::from(self.dec.total - self.dec.read)))
+    }
+}
+
+impl Decoder<'_> {
+    /// One sample by the general path: the reference the batch paths agree with, and
+    /// what they fall back to.
+    #[inline]
+    fn next_one(&mut self) -> Option<Result<(i64, f64), FormatError>> {
         if self.read >= self.total {
             return None;
         }
@@ -693,11 +815,6 @@ impl Iterator for XorIter<'_> {
             }
         }
     }
-
-    fn size_hint(&self) -> (usize, Option<usize>) {
-        let n = usize::from(self.total - self.read);
-        (0, Some(n))
-    }
 }
 
 #[cfg(test)]
@@ -706,11 +823,25 @@ mod tests {
     use crate::chunkenc::Flavor;
 
     /// The samples by the iterator, checked equal to the batch decoder's.
-    fn decode(data: &[u8]) -> Vec<(i64, u64)> {
-        let by_next: Vec<(i64, u64)> = XorIter::new(data)
+    /// The samples (value bits) or errors of the one-sample-at-a-time path.
+    fn by_step(data: &[u8]) -> Vec<Result<(i64, u64), FormatError>> {
+        let mut dec = Decoder::new(data).unwrap();
+        std::iter::from_fn(|| dec.next_one())
+            .map(|r| r.map(|(t, v)| (t, v.to_bits())))
+            .collect()
+    }
+
+    /// The same through the iterator (on the batch decoder).
+    fn by_iter(data: &[u8]) -> Vec<Result<(i64, u64), FormatError>> {
+        XorIter::new(data)
             .unwrap()
-            .map(|r| r.map(|(t, v)| (t, v.to_bits())).unwrap())
-            .collect();
+            .map(|r| r.map(|(t, v)| (t, v.to_bits())))
+            .collect()
+    }
+
+    fn decode(data: &[u8]) -> Vec<(i64, u64)> {
+        assert_eq!(by_iter(data), by_step(data));
+        let by_next: Vec<(i64, u64)> = by_step(data).into_iter().map(Result::unwrap).collect();
         let (mut ts, mut vs) = (Vec::new(), Vec::new());
         XorIter::new(data)
             .unwrap()
@@ -931,9 +1062,11 @@ mod tests {
 
         #[test]
         fn batch_equals_iterator_on_garbage(data in proptest::collection::vec(proptest::num::u8::ANY, 2..300)) {
-            // Whatever the bytes, the batch decoder yields the iterator's samples and its
-            // error, bit for bit.
-            let by_next: Vec<_> = XorIter::new(&data).unwrap().collect();
+            // Whatever the bytes, the batch decoder and the iterator yield the one-sample
+            // path's samples and its error, bit for bit.
+            proptest::prop_assert_eq!(by_iter(&data), by_step(&data));
+            let mut dec = Decoder::new(&data).unwrap();
+            let by_next: Vec<_> = std::iter::from_fn(|| dec.next_one()).collect();
             let ok: Vec<(i64, u64)> = by_next
                 .iter()
                 .filter_map(|r| r.as_ref().ok().map(|(t, v)| (*t, v.to_bits())))
@@ -992,6 +1125,39 @@ mod tests {
         out
     }
 
+    /// Samples taken by `next` (some of them decoded ahead), then the rest by
+    /// `decode_into`: every sample once, in order, whatever the split.
+    #[test]
+    fn next_then_decode_into_takes_every_sample_once() {
+        for chunk in shapes() {
+            let want = by_step(&chunk);
+            for split in [
+                0,
+                1,
+                2,
+                3,
+                AHEAD - 1,
+                AHEAD,
+                AHEAD + 1,
+                2 * AHEAD + 5,
+                want.len(),
+            ] {
+                let mut it = XorIter::new(&chunk).unwrap();
+                let mut got: Vec<(i64, u64)> = it
+                    .by_ref()
+                    .take(split)
+                    .map(|r| r.map(|(t, v)| (t, v.to_bits())).unwrap())
+                    .collect();
+                let (mut ts, mut vs) = (Vec::new(), Vec::new());
+                it.decode_into(&mut ts, &mut vs).unwrap();
+                got.extend(ts.iter().copied().zip(vs.iter().map(|v| v.to_bits())));
+                let want: Vec<(i64, u64)> = want.iter().map(|r| r.clone().unwrap()).collect();
+                assert_eq!(got, want, "split {split}");
+                assert!(it.next().is_none());
+            }
+        }
+    }
+
     #[test]
     fn decode_into_equals_next_and_keeps_samples_before_an_error() {
         for chunk in shapes() {
@@ -1017,12 +1183,15 @@ mod tests {
         }
     }
 
-    /// The batch decoder gives the iterator's samples (bit for bit) and error on `data`.
+    /// The batch decoder and the iterator give the one-sample path's samples (bit for
+    /// bit) and error on `data`.
     fn batch_matches_next(data: &[u8]) {
+        assert_eq!(by_iter(data), by_step(data), "{data:02x?}");
         let mut it = XorIter::new(data).unwrap();
         let (mut ts, mut vs) = (Vec::new(), Vec::new());
         let r = it.decode_into(&mut ts, &mut vs);
-        let by_next: Vec<_> = XorIter::new(data).unwrap().collect();
+        let mut dec = Decoder::new(data).unwrap();
+        let by_next: Vec<_> = std::iter::from_fn(|| dec.next_one()).collect();
         let ok: Vec<_> = by_next.iter().filter_map(|r| r.as_ref().ok()).collect();
         assert_eq!(ts.len(), ok.len(), "{data:02x?}");
         assert!(

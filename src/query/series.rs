@@ -200,7 +200,7 @@ impl<'a> Series<'a> {
         for (meta, chunk) in chunks {
             ts.clear();
             vs.clear();
-            let decoded = XorIter::new(chunk.data).and_then(|mut it| it.decode_into(ts, vs));
+            let decoded = XorIter::decode_chunk_into(chunk.data, ts, vs);
             // The range filter and duplicate skip of `BlockSamples` and `Samples::next`,
             // in place: keep t >= mint, stop the chunk at the first t > maxt.
             let end = ts.iter().position(|&t| t > self.maxt).unwrap_or(ts.len());
