@@ -87,6 +87,10 @@ pub struct Db {
     warnings: Vec<Warning>,
     /// What opening fetched, for sources that fetch (a bucket).
     opened: Option<FetchStats>,
+    /// A parquet-common export read back as a block (a directory of
+    /// `<n>.labels.parquet` and `<n>.chunks.parquet`).
+    #[cfg(feature = "parquet")]
+    parquet_common: Option<crate::export::parquet_common::ParquetCommonSource>,
 }
 
 impl Db {
@@ -108,6 +112,11 @@ impl Db {
     }
 
     /// Opens `path` as `opts` say.
+    ///
+    /// With cargo feature `parquet`, a directory holding a parquet-common export
+    /// (`0.labels.parquet`, `0.chunks.parquet`, …; see
+    /// [`crate::export::parquet_common`]) opens as a data directory whose one block is
+    /// that export.
     ///
     /// Blocks whose `meta.json` cannot be read are skipped with a [`Warning`]; any other
     /// problem in a block (index, chunks, tombstones) is an error. The head, if read, is
@@ -133,6 +142,21 @@ impl Db {
                 head: None,
                 warnings,
                 opened: None,
+                #[cfg(feature = "parquet")]
+                parquet_common: None,
+            });
+        }
+        // A parquet-common export (cargo feature `parquet`): its shards read as one block.
+        #[cfg(feature = "parquet")]
+        if crate::export::parquet_common::read::is_parquet_common_dir(&path) {
+            let src = crate::export::parquet_common::ParquetCommonSource::open(&path)?;
+            return Ok(Db {
+                path,
+                blocks: Vec::new(),
+                head: None,
+                warnings,
+                opened: None,
+                parquet_common: Some(src),
             });
         }
         let mut dirs: Vec<(String, PathBuf)> = Vec::new();
@@ -196,6 +220,8 @@ impl Db {
             head,
             warnings,
             opened: None,
+            #[cfg(feature = "parquet")]
+            parquet_common: None,
         })
     }
 
@@ -213,6 +239,8 @@ impl Db {
             head: None,
             warnings,
             opened: Some(opened),
+            #[cfg(feature = "parquet")]
+            parquet_common: None,
         }
     }
 
@@ -229,6 +257,13 @@ impl Db {
     /// The head, if the directory has one and it was read.
     pub fn head(&self) -> Option<&Head> {
         self.head.as_ref()
+    }
+
+    /// The parquet-common export this directory is, if it is one (cargo feature
+    /// `parquet`): then there are no blocks and no head, and queries read it.
+    #[cfg(feature = "parquet")]
+    pub fn parquet_common(&self) -> Option<&crate::export::parquet_common::ParquetCommonSource> {
+        self.parquet_common.as_ref()
     }
 
     /// The path opened.

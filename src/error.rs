@@ -46,6 +46,9 @@ pub enum Section {
     WalRecord,
     /// A `chunks_head/` file: its header or a chunk in it.
     HeadChunk,
+    /// A parquet-common labels or chunks file: its columns, metadata or a row (the
+    /// offset is the row number).
+    ParquetCommon,
 }
 
 impl fmt::Display for Section {
@@ -65,6 +68,7 @@ impl fmt::Display for Section {
             Section::WalFragment => "WAL fragment",
             Section::WalRecord => "WAL record",
             Section::HeadChunk => "head chunk",
+            Section::ParquetCommon => "parquet-common row",
         })
     }
 }
@@ -237,6 +241,17 @@ pub enum Error {
         /// Everything wrong.
         problems: Vec<crate::verify::Problem>,
     },
+    /// A Parquet file could not be written or read (the `parquet` crate's error): an
+    /// export's output, or a parquet-common source.
+    #[cfg(feature = "parquet")]
+    #[error("{}", path.display())]
+    Parquet {
+        /// The file.
+        path: PathBuf,
+        /// What the Parquet library said.
+        #[source]
+        source: parquet::errors::ParquetError,
+    },
     /// The path is neither a block directory nor a data directory.
     #[error("{}: {what}", path.display())]
     NotFound {
@@ -258,6 +273,8 @@ impl Error {
             | Error::MetaVersion { path, .. }
             | Error::Verify { path, .. }
             | Error::NotFound { path, .. } => Some(path),
+            #[cfg(feature = "parquet")]
+            Error::Parquet { path, .. } => Some(path),
             Error::Decode { .. } => None,
         }
     }

@@ -149,6 +149,10 @@ impl Querier for Db {
             .iter()
             .map(|b| b as &dyn BlockReader)
             .collect();
+        #[cfg(feature = "parquet")]
+        if let Some(p) = self.parquet_common() {
+            out.push(p);
+        }
         if let Some(h) = self.head() {
             out.extend(h.readers());
         }

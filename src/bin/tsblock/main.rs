@@ -354,19 +354,40 @@ enum Command {
     },
 }
 
+/// The layouts of `tsblock export parquet`.
+#[cfg(feature = "parquet")]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+enum ParquetLayout {
+    /// One row per sample (samples.parquet, histograms.parquet).
+    Samples,
+    /// One row per series, chunks per time window (parquet-common, as Cortex and Mimir).
+    ParquetCommon,
+}
+
 /// The formats of `tsblock export`.
 #[cfg(feature = "parquet")]
 #[derive(Debug, Subcommand)]
 enum ExportCommand {
-    /// Samples as Parquet tables for DuckDB, Spark, Trino and the like: OUTDIR/samples.parquet
-    /// (one row per float sample: a column per label name, then t, v and stale) and
-    /// OUTDIR/histograms.parquet (native histograms as JSON), sorted by series then time,
-    /// series merged as `dump` merges them.
+    /// Samples as Parquet files, series merged as `dump` merges them, in one of two layouts.
+    ///
+    /// `--layout samples` (default), for DuckDB, Spark, Trino and the like:
+    /// OUTDIR/samples.parquet (one row per float sample: a column per label name, then t, v
+    /// and stale) and OUTDIR/histograms.parquet (native histograms as JSON), sorted by
+    /// series then time.
+    ///
+    /// `--layout parquet-common`, what Cortex's and Mimir's parquet store-gateways read
+    /// (prometheus-community/parquet-common at commit 65ebeae): OUTDIR/0.labels.parquet
+    /// (one row per series, a column per label name) and OUTDIR/0.chunks.parquet (the
+    /// series' samples re-encoded into chunks, a column per 8-hour window), row-aligned.
+    /// `tsblock dump OUTDIR` (and every other query command) reads such a directory back.
     Parquet {
         #[command(flatten)]
         range: TimeRange,
         #[command(flatten)]
         matching: Matching,
+        /// The layout written.
+        #[arg(long, value_enum, default_value_t = ParquetLayout::Samples)]
+        layout: ParquetLayout,
         /// A data directory or one block directory, or a bucket URL.
         path: PathBuf,
         /// The directory to write into (created if missing).
@@ -603,6 +624,42 @@ fn run(cli: Cli, out: &mut Out) -> Result<(), Failure> {
                 ExportCommand::Parquet {
                     range,
                     matching,
+                    layout: ParquetLayout::ParquetCommon,
+                    path,
+                    out_dir,
+                },
+        } => {
+            let db = open(&path, mode)?;
+            let (mint, maxt) = range.resolve(&db);
+            let summary = tsblock::export::parquet_common::export_parquet_common(
+                &db,
+                &matching.sets(),
+                mint,
+                maxt,
+                &out_dir,
+                &tsblock::export::parquet_common::ParquetCommonOptions::default(),
+            )?;
+            for f in &summary.files {
+                writeln!(out, "{}", f.display())?;
+            }
+            eprintln!(
+                "tsblock: {} series, {} samples in {} chunks, {} row groups, minT {} maxT {}",
+                summary.series,
+                summary.samples,
+                summary.chunks,
+                summary.row_groups,
+                summary.time_range.0,
+                summary.time_range.1
+            );
+            report(&db);
+        }
+        #[cfg(feature = "parquet")]
+        Command::Export {
+            format:
+                ExportCommand::Parquet {
+                    range,
+                    matching,
+                    layout: ParquetLayout::Samples,
                     path,
                     out_dir,
                 },
