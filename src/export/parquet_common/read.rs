@@ -465,6 +465,13 @@ impl ChunkReader for ParquetCommonSource {
         })?;
         Ok(Chunk { encoding, data })
     }
+
+    fn chunk_data_error(&self, _: &ChunkMeta, e: FormatError) -> Error {
+        Error::Format {
+            path: self.dir.clone(),
+            source: e,
+        }
+    }
 }
 
 impl BlockReader for ParquetCommonSource {
