@@ -179,6 +179,12 @@ fn check_layout(dir: &Path, rows_per_group: usize) {
     let mut sorted = data.clone();
     sorted.sort();
     assert_eq!(data, sorted, "data columns in name order");
+    // A bloom filter on l___name__ in every row group.
+    if let Some(i) = names.iter().position(|n| n == "l___name__") {
+        for g in 0..lm.num_row_groups() {
+            assert!(lm.row_group(g).column(i).bloom_filter_offset().is_some());
+        }
+    }
     for m in [lm.file_metadata(), cm.file_metadata()] {
         let kv = m.key_value_metadata().expect("metadata");
         for key in ["minT", "maxT", "data_col_duration_ms"] {

@@ -378,7 +378,8 @@ enum ExportCommand {
     /// `--layout parquet-common`, what Cortex's and Mimir's parquet store-gateways read
     /// (prometheus-community/parquet-common at commit 65ebeae): OUTDIR/0.labels.parquet
     /// (one row per series, a column per label name) and OUTDIR/0.chunks.parquet (the
-    /// series' samples re-encoded into chunks, a column per 8-hour window), row-aligned.
+    /// series' samples re-encoded into chunks, a column per time window, 8 hours by
+    /// default), row-aligned.
     /// `tsblock dump OUTDIR` (and every other query command) reads such a directory back.
     Parquet {
         #[command(flatten)]
@@ -388,6 +389,13 @@ enum ExportCommand {
         /// The layout written.
         #[arg(long, value_enum, default_value_t = ParquetLayout::Samples)]
         layout: ParquetLayout,
+        /// Rows per row group at most (default: 1048576 samples for `samples`, 1000000
+        /// series for `parquet-common`).
+        #[arg(long, value_name = "ROWS", value_parser = clap::value_parser!(u64).range(1..))]
+        row_group_rows: Option<u64>,
+        /// `parquet-common`: the time window of one data column, in milliseconds.
+        #[arg(long, value_name = "MS", default_value_t = 28_800_000, value_parser = clap::value_parser!(i64).range(1..))]
+        data_col_duration_ms: i64,
         /// A data directory or one block directory, or a bucket URL.
         path: PathBuf,
         /// The directory to write into (created if missing).
@@ -625,6 +633,8 @@ fn run(cli: Cli, out: &mut Out) -> Result<(), Failure> {
                     range,
                     matching,
                     layout: ParquetLayout::ParquetCommon,
+                    row_group_rows,
+                    data_col_duration_ms,
                     path,
                     out_dir,
                 },
@@ -637,7 +647,13 @@ fn run(cli: Cli, out: &mut Out) -> Result<(), Failure> {
                 mint,
                 maxt,
                 &out_dir,
-                &tsblock::export::parquet_common::ParquetCommonOptions::default(),
+                &tsblock::export::parquet_common::ParquetCommonOptions {
+                    row_group_rows: row_group_rows.map_or(
+                        tsblock::export::parquet_common::schema::DEFAULT_ROW_GROUP_ROWS,
+                        |r| usize::try_from(r).unwrap_or(usize::MAX),
+                    ),
+                    data_col_duration_ms,
+                },
             )?;
             for f in &summary.files {
                 writeln!(out, "{}", f.display())?;
@@ -660,8 +676,10 @@ fn run(cli: Cli, out: &mut Out) -> Result<(), Failure> {
                     range,
                     matching,
                     layout: ParquetLayout::Samples,
+                    row_group_rows,
                     path,
                     out_dir,
+                    ..
                 },
         } => {
             let db = open(&path, mode)?;
@@ -672,7 +690,12 @@ fn run(cli: Cli, out: &mut Out) -> Result<(), Failure> {
                 mint,
                 maxt,
                 &out_dir,
-                &tsblock::export::parquet::ParquetOptions::default(),
+                &tsblock::export::parquet::ParquetOptions {
+                    row_group_rows: row_group_rows.map_or(
+                        tsblock::export::parquet::ParquetOptions::default().row_group_rows,
+                        |r| usize::try_from(r).unwrap_or(usize::MAX),
+                    ),
+                },
             )?;
             for f in &summary.files {
                 writeln!(out, "{}", f.display())?;

@@ -324,6 +324,21 @@ mod tests {
             twox_hash::XxHash64::oneshot(0, &bytes)
         );
         assert_eq!(bytes, b"__name__\xffup\xffjob\xffapi\xff");
+        // The same bytes hashed by an independent XXH64 (the plain-Python one in
+        // tools/check-parquet-common.py, which reproduces the reference vectors).
+        assert_eq!(stable_hash(&labels), 0x2796_7ec8_7265_eaef);
+        // Over 1 KiB, where Go's StableHash switches to its streaming path: same bytes,
+        // same hash.
+        let names: Vec<String> = (0..60).map(|i| format!("label_{i:03}")).collect();
+        let value = "v".repeat(20);
+        let long: Vec<Label<'_>> = names
+            .iter()
+            .map(|n| Label {
+                name: n.as_bytes(),
+                value: value.as_bytes(),
+            })
+            .collect();
+        assert_eq!(stable_hash(&long), 0xb2b8_3082_8749_3748);
     }
 
     #[test]
