@@ -45,6 +45,18 @@
 //!
 //! Series are merged across blocks and the head exactly as `dump` merges them.
 //!
+//! # Where this writer differs from upstream's converter
+//!
+//! None of these change what a reader of the layout finds:
+//! - label columns are those of the selected series (upstream's single-shard converter
+//!   takes every label name of the blocks, so it may have columns that are all null);
+//! - the bloom filter on `l___name__` is sized for the selection's metric names at a 1%
+//!   false-positive rate (upstream: 10 bits per value); zstd runs at its default level
+//!   (upstream: "better compression"); pages are Parquet data page v2;
+//! - a series with floats and histograms in one window has, as upstream writes it, XOR
+//!   chunks and histogram chunks that overlap in time; the reader merges them, and
+//!   `dump` notes the overlap on stderr.
+//!
 //! # Reading it back
 //!
 //! [`ParquetCommonSource`] reads the shards of a directory (`<n>.labels.parquet` with its

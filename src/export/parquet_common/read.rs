@@ -5,8 +5,9 @@
 //! sorted by label set, as a block index sorts them, whatever order the rows come in),
 //! the data cells split into chunks (every frame checked before use) into one buffer.
 //! Memory is therefore about the size of the uncompressed export; the files are not kept
-//! open. Anything malformed is a typed error naming the file; a panic inside the Parquet
-//! library on a hostile file is caught and reported the same way.
+//! open. Anything malformed is a typed error naming the file. The Parquet library itself
+//! panics on some damaged pages (seen in `tests/parquet_common.rs`); such a panic is
+//! caught and reported the same way (the panic hook still prints its message).
 
 use std::collections::BTreeMap;
 use std::fs::File;

@@ -322,7 +322,6 @@ fn series_column(
 }
 
 impl Shard {
-    #[allow(clippy::too_many_arguments)]
     fn create(
         out_dir: &Path,
         shard: usize,
