@@ -393,3 +393,129 @@ fn help_names_the_layouts() {
         "{out}"
     );
 }
+
+/// Writes a one-row shard by hand: labels `l___name__`, `s_col_indexes` and
+/// `s_series_hash`, metadata `meta`, and one data column holding `cell`.
+fn hand_made(dir: &Path, col_indexes: &[u8], cell: &[u8], meta: &[(&str, &str)]) {
+    use parquet::data_type::{ByteArray, ByteArrayType};
+    use parquet::file::metadata::KeyValue;
+    use parquet::file::properties::WriterProperties;
+    use parquet::file::writer::SerializedFileWriter;
+    use parquet::schema::parser::parse_message_type;
+    use std::sync::Arc;
+
+    let kv: Vec<KeyValue> = meta
+        .iter()
+        .map(|(k, v)| KeyValue::new(k.to_string(), v.to_string()))
+        .collect();
+    let props = Arc::new(
+        WriterProperties::builder()
+            .set_key_value_metadata(Some(kv))
+            .build(),
+    );
+    let write = |file: &str, schema: &str, cols: Vec<(Vec<ByteArray>, Option<Vec<i16>>)>| {
+        let schema = Arc::new(parse_message_type(schema).expect("schema"));
+        let f = std::fs::File::create(dir.join(file)).expect("create");
+        let mut w = SerializedFileWriter::new(f, schema, props.clone()).expect("writer");
+        let mut g = w.next_row_group().expect("group");
+        for (values, defs) in cols {
+            let mut c = g.next_column().expect("col").expect("a column");
+            c.typed::<ByteArrayType>()
+                .write_batch(&values, defs.as_deref(), None)
+                .expect("write");
+            c.close().expect("close");
+        }
+        g.close().expect("close group");
+        w.close().expect("close file");
+    };
+    write(
+        "0.labels.parquet",
+        "message l { optional binary l___name__ (STRING); required binary s_col_indexes; required binary s_series_hash; }",
+        vec![
+            (vec![ByteArray::from("up")], Some(vec![1])),
+            (vec![ByteArray::from(col_indexes.to_vec())], None),
+            (vec![ByteArray::from(vec![0u8; 8])], None),
+        ],
+    );
+    write(
+        "0.chunks.parquet",
+        "message c { required binary s_data_0; }",
+        vec![(vec![ByteArray::from(cell.to_vec())], None)],
+    );
+}
+
+#[test]
+fn hostile_rows_are_errors_naming_the_file() {
+    // A valid XOR chunk of one sample (t=1000, v=1) framed as the layout frames it.
+    let mut app = tsblock::chunkenc::XorAppender::new();
+    app.append(1000, 1.0);
+    let chunk = app.finish();
+    let frame = |enc: u8, min: u8, max: u8, len: usize, data: &[u8]| {
+        let mut f = vec![enc, min, max, len as u8];
+        f.extend_from_slice(data);
+        f
+    };
+    let meta = [
+        ("minT", "0"),
+        ("maxT", "7200000"),
+        ("data_col_duration_ms", "28800000"),
+    ];
+    // t=1000 takes two varint bytes; build that frame by hand.
+    let mut good = vec![1u8, 0xe8, 0x07, 0xe8, 0x07, chunk.len() as u8];
+    good.extend_from_slice(&chunk);
+    let ok = tempfile::tempdir().expect("tempdir");
+    hand_made(ok.path(), &[2, 0], &good, &meta);
+    assert_eq!(read_all(ok.path()).expect("the hand-made shard reads"), 1);
+
+    /// The file to blame, `s_col_indexes`, the data cell, the metadata.
+    type Case<'a> = (&'a str, Vec<u8>, Vec<u8>, Vec<(&'a str, &'a str)>);
+    let cases: Vec<Case> = vec![
+        // A frame longer than its cell.
+        (
+            "0.chunks.parquet",
+            vec![2, 0],
+            frame(1, 0, 1, 200, &chunk),
+            meta.to_vec(),
+        ),
+        // An encoding upstream never writes.
+        (
+            "0.chunks.parquet",
+            vec![2, 0],
+            frame(9, 0, 1, chunk.len(), &chunk),
+            meta.to_vec(),
+        ),
+        // A frame cut inside its varints.
+        ("0.chunks.parquet", vec![2, 0], vec![1, 0x80], meta.to_vec()),
+        // s_col_indexes naming a column the row does not have.
+        ("0.labels.parquet", vec![2, 2], good.clone(), meta.to_vec()),
+        // s_col_indexes cut short.
+        ("0.labels.parquet", vec![4, 0], good.clone(), meta.to_vec()),
+        // Metadata missing.
+        (
+            "0.labels.parquet",
+            vec![2, 0],
+            good.clone(),
+            vec![("minT", "0")],
+        ),
+    ];
+    for (file, idx, cell, meta) in cases {
+        let d = tempfile::tempdir().expect("tempdir");
+        hand_made(d.path(), &idx, &cell, &meta);
+        let e = read_all(d.path()).expect_err("a hostile row must not read");
+        let text = tsblock::error::Report(&e).to_string();
+        assert!(text.contains(file), "{file}: {text}");
+    }
+    // Garbage chunk bytes inside a well-formed frame: an error when the samples are read,
+    // naming the export.
+    let d = tempfile::tempdir().expect("tempdir");
+    let garbage = [0u8, 3, 0xff, 0xff];
+    hand_made(
+        d.path(),
+        &[2, 0],
+        &frame(1, 0, 1, garbage.len(), &garbage),
+        &meta,
+    );
+    let e = read_all(d.path()).expect_err("garbage chunk");
+    let text = tsblock::error::Report(&e).to_string();
+    assert!(text.contains(&*d.path().to_string_lossy()), "{text}");
+}
