@@ -1,8 +1,9 @@
 //! Blocks in object storage (`tsblock::object`): every fixture read from an in-memory store
 //! and through `file://` gives the samples the local directory gives; blocks marked for
 //! deletion or without a readable `meta.json` are skipped with a warning; a selective
-//! query fetches a fraction of the block. (The golden tests run every CLI comparison
-//! through `file://` too; `.ci/run` runs the S3 path against a real S3 server.)
+//! query fetches a fraction of the block; every golden dump (whole and `--match`) comes out
+//! of an in-memory bucket as promtool printed it. (The golden tests run every CLI
+//! comparison through `file://` too; `.ci/run` runs the S3 path against a real S3 server.)
 
 use std::path::Path;
 use std::sync::Arc;
@@ -93,6 +94,80 @@ fn every_fixture_reads_the_same_from_a_bucket() {
         assert_eq!(everything(&db), want, "{name}: file://");
         assert!(db.fetch_stats().is_some_and(|s| s.fetches > 0));
     }
+}
+
+/// `tsdb dump`'s text of what `matchers` select, by the library's formatters
+/// (histograms as promtool >= 2.48 prints them).
+fn promtool_dump(db: &Db, matchers: &[tsblock::query::Matcher]) -> Vec<u8> {
+    use tsblock::compat::promtool::{push_dump_histogram_line, push_dump_prefix, DumpLines};
+    use tsblock::query::SampleRef;
+    let (mut out, mut prefix, mut lines) = (Vec::new(), Vec::new(), DumpLines::new());
+    for series in db.select(matchers, i64::MIN, i64::MAX).expect("select") {
+        let series = series.expect("series");
+        prefix.clear();
+        push_dump_prefix(&mut prefix, series.labels());
+        let mut samples = series.samples();
+        while let Some(s) = samples.next_sample() {
+            match s.expect("sample") {
+                (t, SampleRef::Float(v)) => lines.push(&mut out, &prefix, t, v),
+                (t, SampleRef::Histogram(h)) => push_dump_histogram_line(&mut out, &prefix, t, h),
+                (t, SampleRef::FloatHistogram(h)) => {
+                    push_dump_histogram_line(&mut out, &prefix, t, h)
+                }
+                _ => {}
+            }
+        }
+    }
+    out
+}
+
+/// The golden comparisons through `memory://`: every fixture's dump, whole and for every
+/// selector of `testdata/selectors/`, read from an in-memory bucket, is what promtool 2.42
+/// printed for the directory (`testdata/expected/`). (The CLI's golden tests cover the
+/// local modes and `file://`; a CLI process cannot see a test's in-memory store.)
+#[test]
+fn dumps_through_an_in_memory_bucket_match_promtool() {
+    let root = common::testdata();
+    let expected = |file: String| std::fs::read(root.join("expected").join(file)).ok();
+    let mut compared = 0;
+    for (name, dir) in common::fixtures() {
+        let Some(want) = expected(format!("{name}.dump.txt")) else {
+            continue;
+        };
+        let store = Arc::new(InMemory::new());
+        upload(&store, &dir, &format!("golden/{name}"));
+        let db = bucket(store, &format!("golden/{name}"))
+            .open_db()
+            .expect(&name);
+        let got = promtool_dump(&db, &[]);
+        // promtool 2.42 stops a series at its first histogram sample.
+        let got = if common::has_histograms(&dir) {
+            let (cut, histograms) =
+                common::cut_as_promtool_2_42(std::str::from_utf8(&got).expect("utf-8"));
+            assert!(histograms > 0, "{name}");
+            cut.into_bytes()
+        } else {
+            got
+        };
+        assert!(
+            got == want,
+            "{name}: memory:// dump differs from promtool's"
+        );
+        compared += 1;
+        let selectors = std::fs::read_to_string(root.join("selectors").join(format!("{name}.txt")))
+            .unwrap_or_default();
+        for (i, line) in selectors.lines().enumerate() {
+            let want = expected(format!("{name}.match-{}.dump.txt", i + 1))
+                .unwrap_or_else(|| panic!("{name}: no expected dump for selector {line}"));
+            let sel: Selector = line.parse().expect("selector");
+            assert!(
+                promtool_dump(&db, sel.matchers()) == want,
+                "{name}: memory:// dump --match {line} differs from promtool's"
+            );
+            compared += 1;
+        }
+    }
+    assert!(compared >= 40, "only {compared} golden dumps compared");
 }
 
 #[test]

@@ -104,12 +104,15 @@ fn read_column(rg: &dyn RowGroupReader, i: usize, rows: usize, path: &Path) -> R
     else {
         return Err(bad(path, 0, "a label or data column is not a byte array"));
     };
-    let (mut defs, mut values) = (Vec::with_capacity(rows), Vec::with_capacity(rows));
+    // `rows` comes from the file: nothing is sized by it until the values are there, and
+    // they are read a bounded batch at a time.
+    const BATCH: usize = 1 << 16;
+    let (mut defs, mut values) = (Vec::new(), Vec::new());
     let mut got = 0;
     while got < rows {
         let (records, _, _) = r
             .read_records(
-                rows - got,
+                (rows - got).min(BATCH),
                 (max_def > 0).then_some(&mut defs),
                 None,
                 &mut values,
@@ -131,7 +134,8 @@ fn read_column(rg: &dyn RowGroupReader, i: usize, rows: usize, path: &Path) -> R
         return Err(bad(path, 0, "a column's levels do not match its rows"));
     }
     let mut values = values.into_iter();
-    let mut out = Vec::with_capacity(rows);
+    // As many levels as rows were read (checked above).
+    let mut out = Vec::with_capacity(defs.len());
     for (row, d) in defs.into_iter().enumerate() {
         if d == max_def {
             out.push(Some(values.next().ok_or_else(|| {
