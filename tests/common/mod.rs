@@ -2,6 +2,7 @@
 #![allow(dead_code)]
 
 pub mod api;
+pub mod buckets;
 pub mod memhead;
 pub mod walgen;
 
