@@ -9,10 +9,11 @@
 //! label matchers; the storage traits ([`crate::storage`]) hand them out.
 
 use std::cmp::Reverse;
-use std::collections::BinaryHeap;
+use std::collections::{BTreeMap, BinaryHeap};
 
 use crate::error::{Error, Result};
 use crate::refs::SeriesRef;
+use crate::storage::LabelValueIter;
 
 /// A sorted stream of series references with a current position, as Prometheus's
 /// `index.Postings`: `next` moves to the next reference, `seek` to the first one at or
@@ -73,6 +74,69 @@ pub fn iter<P: PostingsIter>(p: P) -> impl Iterator<Item = Result<SeriesRef>> {
         done = true;
         p.error().map(Err)
     })
+}
+
+/// Postings of one label name: value → series, ascending.
+type ValuePostings = BTreeMap<Box<[u8]>, Vec<SeriesRef>>;
+
+/// The postings of a source indexed in memory (the head, a parquet-common export): label
+/// name → value → the series having it, ascending, for series numbered `0..n` in order.
+#[derive(Debug, Default)]
+pub(crate) struct MemPostings {
+    map: BTreeMap<Box<[u8]>, ValuePostings>,
+    series: u64,
+}
+
+impl MemPostings {
+    /// Indexes `series`, each given by its label pairs, as references `0..`.
+    pub(crate) fn build<'l, S, L>(series: S) -> MemPostings
+    where
+        S: IntoIterator<Item = L>,
+        L: IntoIterator<Item = (&'l [u8], &'l [u8])>,
+    {
+        let mut p = MemPostings::default();
+        for labels in series {
+            for (name, value) in labels {
+                p.map
+                    .entry(name.into())
+                    .or_default()
+                    .entry(value.into())
+                    .or_default()
+                    .push(SeriesRef(p.series));
+            }
+            p.series += 1;
+        }
+        p
+    }
+
+    /// Every label name, sorted.
+    pub(crate) fn label_names(&self) -> Vec<&[u8]> {
+        self.map.keys().map(|k| &k[..]).collect()
+    }
+
+    /// The values of `name` from `from` on, sorted.
+    pub(crate) fn label_values_from<'a>(&'a self, name: &[u8], from: &[u8]) -> LabelValueIter<'a> {
+        let Some(values) = self.map.get(name) else {
+            return Box::new(std::iter::empty());
+        };
+        let from: Box<[u8]> = from.into();
+        Box::new(values.range(from..).map(|(v, _)| Ok(&v[..])))
+    }
+
+    /// The series with `name="value"`; every series for the empty pair (the all-postings
+    /// key).
+    pub(crate) fn postings(&self, name: &[u8], value: &[u8]) -> BoxPostings<'_> {
+        let refs = if name.is_empty() && value.is_empty() {
+            (0..self.series).map(SeriesRef).collect()
+        } else {
+            self.map
+                .get(name)
+                .and_then(|values| values.get(value))
+                .cloned()
+                .unwrap_or_default()
+        };
+        Box::new(VecPostings::new(refs))
+    }
 }
 
 /// A sorted list of references held in memory.

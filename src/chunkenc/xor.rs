@@ -537,48 +537,29 @@ impl<'a> Decoder<'a> {
             // unchanged value. A run of one shape steps by a constant, so each sample's
             // loads depend on nothing decoded.
             let sig = 64 - lead - trail;
+            macro_rules! run {
+                ($dod:literal, $val:literal) => {
+                    run_of_shape::<$dod, $val>(
+                        data,
+                        len_bits,
+                        &mut pos,
+                        w,
+                        sig,
+                        trail,
+                        &mut t,
+                        &mut delta,
+                        &mut v,
+                        slots,
+                        want - n,
+                    )
+                };
+            }
             let taken = if w >> 62 == 0b10 && (w >> 46) & 0b11 == 0b10 {
-                run_of_shape::<true, true>(
-                    data,
-                    len_bits,
-                    &mut pos,
-                    w,
-                    sig,
-                    trail,
-                    &mut t,
-                    &mut delta,
-                    &mut v,
-                    slots,
-                    want - n,
-                )
+                run!(true, true)
             } else if w >> 61 == 0b010 {
-                run_of_shape::<false, true>(
-                    data,
-                    len_bits,
-                    &mut pos,
-                    w,
-                    sig,
-                    trail,
-                    &mut t,
-                    &mut delta,
-                    &mut v,
-                    slots,
-                    want - n,
-                )
+                run!(false, true)
             } else if w >> 62 == 0b10 && (w >> 47) & 1 == 0 {
-                run_of_shape::<true, false>(
-                    data,
-                    len_bits,
-                    &mut pos,
-                    w,
-                    sig,
-                    trail,
-                    &mut t,
-                    &mut delta,
-                    &mut v,
-                    slots,
-                    want - n,
-                )
+                run!(true, false)
             } else {
                 0
             };

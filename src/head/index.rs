@@ -2,19 +2,14 @@
 //! postings per label pair (Prometheus's `MemPostings`, with references assigned after
 //! replay so that postings ascend in label order as the storage seam requires).
 
-use std::collections::BTreeMap;
-
 use crate::error::Result;
 use crate::index::ChunkMeta;
 use crate::labels::Label;
 use crate::labelset::Labels;
-use crate::postings::{BoxPostings, VecPostings};
+use crate::postings::{BoxPostings, MemPostings};
 use crate::refs::SeriesRef;
 use crate::storage::{IndexReader, LabelValueIter};
 use crate::tombstones::Intervals;
-
-/// Postings of one label name: value → series, each list ascending.
-type ValuePostings = BTreeMap<Box<[u8]>, Vec<SeriesRef>>;
 
 /// One series: its labels, chunk metas in time order, and deleted ranges.
 #[derive(Debug)]
@@ -28,8 +23,7 @@ pub(crate) struct IndexedSeries {
 #[derive(Debug, Default)]
 pub(crate) struct MemIndex {
     series: Vec<IndexedSeries>,
-    /// name → value → series, each list ascending.
-    postings: BTreeMap<Box<[u8]>, ValuePostings>,
+    postings: MemPostings,
 }
 
 impl MemIndex {
@@ -37,17 +31,11 @@ impl MemIndex {
     /// been merged by the caller.
     pub(crate) fn build(mut series: Vec<IndexedSeries>) -> MemIndex {
         series.sort_by(|a, b| a.labels.cmp(&b.labels));
-        let mut postings: BTreeMap<Box<[u8]>, ValuePostings> = BTreeMap::new();
-        for (i, s) in series.iter().enumerate() {
-            for l in s.labels.iter() {
-                postings
-                    .entry(l.name.into())
-                    .or_default()
-                    .entry(l.value.into())
-                    .or_default()
-                    .push(SeriesRef(i as u64));
-            }
-        }
+        let postings = MemPostings::build(
+            series
+                .iter()
+                .map(|s| s.labels.iter().map(|l| (l.name, l.value))),
+        );
         MemIndex { series, postings }
     }
 
@@ -67,29 +55,15 @@ impl MemIndex {
 
 impl IndexReader for MemIndex {
     fn label_names(&self) -> Result<Vec<&[u8]>> {
-        Ok(self.postings.keys().map(|k| &k[..]).collect())
+        Ok(self.postings.label_names())
     }
 
     fn label_values_from<'a>(&'a self, name: &[u8], from: &[u8]) -> Result<LabelValueIter<'a>> {
-        let Some(values) = self.postings.get(name) else {
-            return Ok(Box::new(std::iter::empty()));
-        };
-        let from: Box<[u8]> = from.into();
-        Ok(Box::new(values.range(from..).map(|(v, _)| Ok(&v[..]))))
+        Ok(self.postings.label_values_from(name, from))
     }
 
     fn postings(&self, name: &[u8], value: &[u8]) -> Result<BoxPostings<'_>> {
-        if name.is_empty() && value.is_empty() {
-            let all = (0..self.series.len() as u64).map(SeriesRef).collect();
-            return Ok(Box::new(VecPostings::new(all)));
-        }
-        let list = self
-            .postings
-            .get(name)
-            .and_then(|values| values.get(value))
-            .cloned()
-            .unwrap_or_default();
-        Ok(Box::new(VecPostings::new(list)))
+        Ok(self.postings.postings(name, value))
     }
 
     fn series<'a>(

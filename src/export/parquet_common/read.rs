@@ -9,7 +9,6 @@
 //! panics on some damaged pages (seen in `tests/parquet_common.rs`); such a panic is
 //! caught and reported the same way (the panic hook still prints its message).
 
-use std::collections::BTreeMap;
 use std::fs::File;
 use std::ops::Range;
 use std::path::{Path, PathBuf};
@@ -24,7 +23,7 @@ use crate::chunkenc::{Chunk, Encoding};
 use crate::error::{Error, FormatError, FormatErrorKind, Result, Section};
 use crate::index::ChunkMeta;
 use crate::labels::Label;
-use crate::postings::{BoxPostings, VecPostings};
+use crate::postings::{BoxPostings, MemPostings};
 use crate::query::Querier;
 use crate::refs::{ChunkRef, SeriesRef};
 use crate::storage::{BlockReader, ChunkReader, IndexReader, LabelValueIter};
@@ -43,7 +42,7 @@ pub struct ParquetCommonSource {
     dir: PathBuf,
     shards: Vec<PathBuf>,
     series: Vec<Series>,
-    postings: BTreeMap<Vec<u8>, BTreeMap<Vec<u8>, Vec<SeriesRef>>>,
+    postings: MemPostings,
     chunks: Vec<(Encoding, Range<usize>)>,
     data: Vec<u8>,
     time_range: (i64, i64),
@@ -171,7 +170,7 @@ impl ParquetCommonSource {
             dir: dir.clone(),
             shards: Vec::new(),
             series: Vec::new(),
-            postings: BTreeMap::new(),
+            postings: MemPostings::default(),
             chunks: Vec::new(),
             data: Vec::new(),
             time_range: (i64::MAX, i64::MIN),
@@ -392,48 +391,26 @@ impl ParquetCommonSource {
                 .unwrap_or_else(|| self.dir.clone());
             return Err(bad(&path, 0, "a series appears in more than one row"));
         }
-        for (i, s) in self.series.iter().enumerate() {
-            for (n, v) in &s.labels {
-                self.postings
-                    .entry(n.clone())
-                    .or_default()
-                    .entry(v.clone())
-                    .or_default()
-                    .push(SeriesRef(i as u64));
-            }
-        }
+        self.postings = MemPostings::build(
+            self.series
+                .iter()
+                .map(|s| s.labels.iter().map(|(n, v)| (&n[..], &v[..]))),
+        );
         Ok(())
     }
 }
 
 impl IndexReader for ParquetCommonSource {
     fn label_names(&self) -> Result<Vec<&[u8]>> {
-        Ok(self.postings.keys().map(Vec::as_slice).collect())
+        Ok(self.postings.label_names())
     }
 
     fn label_values_from<'a>(&'a self, name: &[u8], from: &[u8]) -> Result<LabelValueIter<'a>> {
-        match self.postings.get(name) {
-            Some(values) => Ok(Box::new(
-                values
-                    .range::<[u8], _>((std::ops::Bound::Included(from), std::ops::Bound::Unbounded))
-                    .map(|(v, _)| Ok(v.as_slice())),
-            )),
-            None => Ok(Box::new(std::iter::empty())),
-        }
+        Ok(self.postings.label_values_from(name, from))
     }
 
     fn postings(&self, name: &[u8], value: &[u8]) -> Result<BoxPostings<'_>> {
-        if name.is_empty() && value.is_empty() {
-            let all = (0..self.series.len() as u64).map(SeriesRef).collect();
-            return Ok(Box::new(VecPostings::new(all)));
-        }
-        let refs = self
-            .postings
-            .get(name)
-            .and_then(|v| v.get(value))
-            .cloned()
-            .unwrap_or_default();
-        Ok(Box::new(VecPostings::new(refs)))
+        Ok(self.postings.postings(name, value))
     }
 
     fn series<'a>(
