@@ -349,8 +349,9 @@ impl<'a> XorIter<'a> {
     }
 
     /// Decodes the next `AHEAD` samples (fewer at the end or an error) into `ahead`,
-    /// and returns the first.
-    #[inline]
+    /// and returns the first. Out of line, once per 16 samples, so that `next` stays
+    /// small enough to inline into any loop over the iterator.
+    #[inline(never)]
     fn refill(&mut self) -> Option<Result<(i64, f64), FormatError>> {
         let left = usize::from(self.dec.total.saturating_sub(self.dec.read));
         // The first two samples (all of most chunks of a real block) one at a time.
