@@ -422,9 +422,40 @@ impl BlockChunks {
     }
 }
 
+/// Bytes assumed for a chunk whose end the prefetch cannot see (the last of a run): its
+/// length prefix is read first, so the real length is unknown. Thanos's store-gateway
+/// guesses the same 16,000; a longer chunk costs one more fetch when it is read.
+const CHUNK_GUESS: u64 = 16_000;
+
 impl ChunkReader for BlockChunks {
     fn chunk(&self, meta: &ChunkMeta) -> Result<Chunk<'_>> {
         self.chunk_at(meta.chunk_ref)
+    }
+
+    /// Each chunk's range runs to the next chunk asked for in the same segment, or
+    /// [`CHUNK_GUESS`] bytes at most; the segment's source merges neighbours and fetches.
+    fn prefetch(&self, metas: &[ChunkMeta]) {
+        let mut refs: Vec<(usize, u64)> = metas
+            .iter()
+            .map(|m| chunks::split_ref(m.chunk_ref))
+            .collect();
+        refs.sort_unstable();
+        refs.dedup();
+        for group in refs.chunk_by(|a, b| a.0 == b.0) {
+            let Some(segment) = group.first().and_then(|&(seg, _)| self.segments.get(seg)) else {
+                continue;
+            };
+            let ranges: Vec<std::ops::Range<u64>> = group
+                .iter()
+                .enumerate()
+                .map(|(i, &(_, off))| {
+                    let next = group.get(i + 1).map_or(u64::MAX, |n| n.1);
+                    off..next.min(off.saturating_add(CHUNK_GUESS))
+                })
+                .collect();
+            // A hint: a failure here is met again, and reported, by the reads.
+            let _ = segment.data.prefetch(&ranges);
+        }
     }
 
     /// Names the segment file and the absolute offset.

@@ -16,7 +16,7 @@ use std::collections::BTreeMap;
 use std::fmt;
 use std::fs::File;
 use std::io::{self, Read, Seek, SeekFrom};
-use std::ops::Deref;
+use std::ops::{Deref, Range};
 use std::path::Path;
 use std::ptr::NonNull;
 use std::sync::Mutex;
@@ -53,6 +53,14 @@ pub trait ReadAt: fmt::Debug + Send + Sync {
     /// byte already.
     fn stats(&self) -> Option<FetchStats> {
         None
+    }
+
+    /// Fetches `ranges` ahead of the reads that will need them, together where the source
+    /// can (a bucket's go out as parallel ranged `GET`s). A hint: sources that hold every
+    /// byte ignore it, and an error here is left for those reads to meet and report.
+    fn prefetch(&self, ranges: &[Range<u64>]) -> io::Result<()> {
+        let _ = ranges;
+        Ok(())
     }
 }
 
@@ -124,6 +132,9 @@ macro_rules! forward {
             }
             fn stats(&self) -> Option<FetchStats> {
                 (**self).stats()
+            }
+            fn prefetch(&self, ranges: &[Range<u64>]) -> io::Result<()> {
+                (**self).prefetch(ranges)
             }
         }
     )*};
@@ -326,6 +337,9 @@ unsafe impl Send for Buf {}
 // SAFETY: see `Send`: shared access only ever reads.
 unsafe impl Sync for Buf {}
 
+/// Fetches many ranges at once, in order: what a [`RangeCache`] prefetches through.
+pub type FetchRanges = Box<dyn Fn(&[Range<u64>]) -> io::Result<Vec<Vec<u8>>> + Send + Sync>;
+
 struct CacheState<R> {
     reader: R,
     /// Fetched ranges by `(offset, len)`. Ranges may overlap; none is ever removed.
@@ -362,6 +376,8 @@ pub struct RangeCache<R> {
     state: Mutex<CacheState<R>>,
     len: u64,
     min_fetch: usize,
+    /// How [`ReadAt::prefetch`] fetches; without it, prefetching does nothing.
+    fetch_ranges: Option<FetchRanges>,
 }
 
 /// The default smallest fetch: one page.
@@ -387,7 +403,16 @@ impl<R: Read + Seek> RangeCache<R> {
             }),
             len,
             min_fetch: min_fetch.max(1),
+            fetch_ranges: None,
         })
+    }
+
+    /// Lets [`ReadAt::prefetch`] fetch missing ranges through `fetch`, many at once (a
+    /// bucket's parallel ranged `GET`s). Ranges closer than `min_fetch` are merged
+    /// first; ranges already held are not fetched again.
+    pub fn with_prefetch(mut self, fetch: FetchRanges) -> Self {
+        self.fetch_ranges = Some(fetch);
+        self
     }
 }
 
@@ -469,8 +494,9 @@ impl<R: Read + Seek + Send> ReadAt for RangeCache<R> {
         drop(state);
         // SAFETY: the slice lies in a `Buf` of `self.state` (the map or `whole`). Entries
         // are never removed, replaced (a key present was a hit: a miss fetches a longer
-        // range than any cached at its offset, and `whole` is set once, after which every
-        // read hits it) or written, and a `Buf`'s heap bytes do not move when the map
+        // range than any cached at its offset, whoever inserted that one, and `prefetch`
+        // inserts only absent keys; `whole` is set once, after which every read hits it)
+        // or written, and a `Buf`'s heap bytes do not move when the map
         // rebalances, so the bytes stay valid and unchanged for as long as `self` is
         // borrowed; they are freed only when `self` is dropped, which needs `&mut self`
         // and so no loans outstanding.
@@ -479,6 +505,71 @@ impl<R: Read + Seek + Send> ReadAt for RangeCache<R> {
 
     fn stats(&self) -> Option<FetchStats> {
         Some(self.state.lock().unwrap_or_else(|e| e.into_inner()).stats)
+    }
+
+    fn prefetch(&self, ranges: &[Range<u64>]) -> io::Result<()> {
+        let Some(fetch) = &self.fetch_ranges else {
+            return Ok(());
+        };
+        let mut state = self.state.lock().unwrap_or_else(|e| e.into_inner());
+        if state.whole.is_some() {
+            return Ok(());
+        }
+        // In the file, not empty, not already held (by the range starting closest before,
+        // as `read_at` looks), sorted, and merged when closer than `min_fetch`.
+        let mut want: Vec<Range<u64>> = ranges
+            .iter()
+            .map(|r| r.start..r.end.min(self.len))
+            .filter(|r| r.start < r.end)
+            .filter(|r| {
+                state
+                    .ranges
+                    .range(..=(r.start, u64::MAX))
+                    .next_back()
+                    .is_none_or(|((start, n), _)| start + n < r.end)
+            })
+            .collect();
+        want.sort_by_key(|r| r.start);
+        let mut merged: Vec<Range<u64>> = Vec::with_capacity(want.len());
+        for r in want {
+            match merged.last_mut() {
+                Some(last) if r.start <= last.end.saturating_add(self.min_fetch as u64) => {
+                    last.end = last.end.max(r.end)
+                }
+                _ => merged.push(r),
+            }
+        }
+        let total: u64 = merged.iter().map(|r| r.end - r.start).sum();
+        // Within the budget `read_at` keeps (1.25 times the file); past it, reads decide.
+        if merged.is_empty()
+            || state.stats.bytes.saturating_add(total) > self.len.saturating_add(self.len / 4)
+        {
+            return Ok(());
+        }
+        let fetched = fetch(&merged)?;
+        if fetched.len() != merged.len() {
+            return Err(io::Error::other(
+                "a prefetch returned another number of ranges",
+            ));
+        }
+        for (r, bytes) in merged.iter().zip(fetched) {
+            let n = r.end - r.start;
+            if bytes.len() as u64 != n {
+                return Err(io::Error::new(
+                    io::ErrorKind::UnexpectedEof,
+                    format!("asked for {n} bytes, got {}", bytes.len()),
+                ));
+            }
+            state.stats.fetches += 1;
+            state.stats.bytes += n;
+            // Never replaces a held range (`read_at` may have lent it out); nothing of the
+            // new one is lent until a read finds it in the map.
+            state
+                .ranges
+                .entry((r.start, n))
+                .or_insert_with(|| Buf::new(bytes));
+        }
+        Ok(())
     }
 }
 
@@ -512,6 +603,57 @@ mod tests {
         // The empty read at the end was served by the last fetch.
         assert_eq!(s.fetches, 3);
         assert_eq!(s.bytes, 100 + 200 + 10);
+    }
+
+    #[test]
+    fn prefetch_merges_neighbours_skips_held_ranges_and_serves_reads() {
+        let data: Vec<u8> = (0..10_000u32).map(|i| (i * 7) as u8).collect();
+        let asked = std::sync::Arc::new(Mutex::new(Vec::new()));
+        let (log, bytes) = (asked.clone(), data.clone());
+        let c = RangeCache::with_min_fetch(io::Cursor::new(data.clone()), 100)
+            .unwrap()
+            .with_prefetch(Box::new(move |ranges: &[Range<u64>]| {
+                log.lock().unwrap().push(ranges.to_vec());
+                Ok(ranges
+                    .iter()
+                    .map(|r| bytes[r.start as usize..r.end as usize].to_vec())
+                    .collect())
+            }));
+        let held = c.read_at(5_000, 10).unwrap();
+        // Out of order; two within 100 bytes of each other; one held already; one
+        // running past the end; one empty.
+        c.prefetch(&[
+            2_000..2_050,
+            1_000..1_010,
+            1_050..1_060,
+            5_000..5_050,
+            9_990..20_000,
+            7..7,
+        ])
+        .unwrap();
+        assert_eq!(
+            *asked.lock().unwrap(),
+            vec![vec![1_000..1_060, 2_000..2_050, 9_990..10_000]]
+        );
+        let s = c.stats().unwrap();
+        assert_eq!((s.fetches, s.bytes), (1 + 3, 100 + 60 + 50 + 10));
+        // Reads inside the prefetched ranges fetch nothing more; loans stay valid.
+        assert_eq!(c.read_at(1_020, 40).unwrap(), &data[1_020..1_060]);
+        assert_eq!(c.read_at(2_000, 50).unwrap(), &data[2_000..2_050]);
+        assert_eq!(c.read_at(9_995, 5).unwrap(), &data[9_995..]);
+        assert_eq!(c.stats().unwrap().fetches, 4);
+        assert_eq!(held, &data[5_000..5_010]);
+        // A fetch answering short is an error, and nothing of it is kept.
+        let short = RangeCache::new(io::Cursor::new(data.clone()))
+            .unwrap()
+            .with_prefetch(Box::new(|ranges: &[Range<u64>]| {
+                Ok(ranges.iter().map(|_| vec![0u8; 1]).collect())
+            }));
+        let first_hundred = [Range { start: 0, end: 100 }];
+        assert!(short.prefetch(&first_hundred[..]).is_err());
+        assert_eq!(short.read_at(0, 100).unwrap(), &data[..100]);
+        // Sources that hold every byte ignore the hint.
+        assert!(data.prefetch(&first_hundred[..]).is_ok());
     }
 
     #[test]

@@ -167,6 +167,13 @@ pub trait ChunkReader: Send + Sync {
     /// The chunk `meta` points at, checked (bounds, CRC) as far as its store allows.
     fn chunk(&self, meta: &ChunkMeta) -> Result<Chunk<'_>>;
 
+    /// Hints that the chunks of `metas` will be read soon, so that a store that fetches
+    /// on demand (a bucket) can fetch them together. Does nothing by default; errors are
+    /// left for the reads.
+    fn prefetch(&self, metas: &[ChunkMeta]) {
+        let _ = metas;
+    }
+
     /// Places an error found while decoding `meta`'s chunk data (its offset relative to
     /// the data) in the store: for a block, the segment file and absolute offset.
     fn chunk_data_error(&self, meta: &ChunkMeta, e: FormatError) -> Error {

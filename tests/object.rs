@@ -273,6 +273,48 @@ fn a_selective_query_fetches_a_fraction_of_the_block() {
     assert!(fetched.bytes < size / 2, "{fetched:?} of {size}");
 }
 
+/// A prefetch of a scattered selection's chunks fetches them in a few merged, parallel
+/// requests; reading them afterwards fetches nothing more.
+#[test]
+fn prefetched_chunks_are_read_without_more_fetches() {
+    use tsblock::storage::BlockReader;
+    let dir = common::testdata().join("blocks/spec-many-series");
+    let url = format!("file://{}", dir.display());
+    let db = Bucket::from_url(&url)
+        .expect("url")
+        .with_min_fetch(1024)
+        .open_db()
+        .expect("open");
+    let sel: Selector = r#"{pod=~"pod-.*7"}"#.parse().expect("selector");
+    let selected: Vec<_> = db
+        .select(sel.matchers(), i64::MIN, i64::MAX)
+        .expect("select")
+        .map(|s| s.expect("series"))
+        .collect();
+    let block = &db.blocks()[0];
+    let metas: Vec<_> = selected
+        .iter()
+        .flat_map(|s| s.chunks().flat_map(|(_, m)| m.to_vec()))
+        .collect();
+    assert!(metas.len() >= 100, "{}", metas.len());
+    let before = db.fetch_stats().expect("a bucket counts");
+    block.chunk_reader().prefetch(&metas);
+    let prefetched = db.fetch_stats().expect("a bucket counts");
+    let requests = prefetched.fetches - before.fetches;
+    assert!(
+        (1..metas.len() as u64 / 4).contains(&requests),
+        "{requests} requests for {} chunks",
+        metas.len()
+    );
+    for m in &metas {
+        block.chunk(m.chunk_ref).expect("chunk");
+    }
+    assert_eq!(db.fetch_stats().expect("stats"), prefetched);
+    // Asked again, nothing is fetched.
+    block.chunk_reader().prefetch(&metas);
+    assert_eq!(db.fetch_stats().expect("stats"), prefetched);
+}
+
 #[test]
 fn unusable_urls_are_errors() {
     for (url, says) in [

@@ -2,7 +2,9 @@
 
 use tsblock::compat::promtool;
 use tsblock::export::json::JsonExporter;
+use tsblock::index::ChunkMeta;
 use tsblock::query::SampleRef;
+use tsblock::storage::BlockReader;
 use tsblock::Db;
 
 use crate::out::{Failure, Out, FLUSH_AT};
@@ -73,6 +75,9 @@ impl SeriesFormatter {
 /// series with more chunks than that is written as it is decoded, on this thread.
 const BATCH_CHUNKS: usize = 256;
 
+/// Chunks a batch must hold before they are prefetched together.
+const PREFETCH_MIN_CHUNKS: usize = 16;
+
 /// A batch handed to the helper thread, its text buffer, and its outcome.
 type Job<'a> = (
     Vec<tsblock::query::Series<'a>>,
@@ -94,8 +99,9 @@ struct Batch<'a> {
 
 impl<'a> Batch<'a> {
     /// Takes series from `set` until the batch holds `BATCH_CHUNKS` chunks, a long series
-    /// comes, the set fails or ends.
-    fn gather(set: &mut tsblock::query::SeriesSet<'a>) -> Self {
+    /// comes, the set fails or ends; with `prefetch`, then asks each block for the batch's
+    /// chunks at once (a bucket fetches them as parallel ranged `GET`s).
+    fn gather(set: &mut tsblock::query::SeriesSet<'a>, prefetch: bool) -> Self {
         let mut b = Batch::default();
         while b.chunks < BATCH_CHUNKS {
             match set.next() {
@@ -119,7 +125,31 @@ impl<'a> Batch<'a> {
                 }
             }
         }
+        // A handful of chunks gains nothing from going out together, and the prefetch's
+        // guess at each chunk's end would fetch more than the reads do.
+        if prefetch && b.chunks >= PREFETCH_MIN_CHUNKS {
+            b.prefetch();
+        }
         b
+    }
+
+    /// The batch's chunk metas by block, handed to each block's chunk reader.
+    fn prefetch(&self) {
+        let mut by_block: Vec<(&dyn BlockReader, Vec<ChunkMeta>)> = Vec::new();
+        for (series, _) in &self.series {
+            for (block, metas) in series.chunks() {
+                match by_block
+                    .iter_mut()
+                    .find(|(b, _)| std::ptr::addr_eq(*b, block))
+                {
+                    Some((_, all)) => all.extend_from_slice(metas),
+                    None => by_block.push((block, metas.to_vec())),
+                }
+            }
+        }
+        for (block, metas) in &by_block {
+            block.chunk_reader().prefetch(metas);
+        }
     }
 
     /// True when nothing can follow this batch.
@@ -163,7 +193,9 @@ pub(crate) fn dump(
         let mut buf_a = Vec::new();
         // The helper's batch vector and buffer, passed back and forth.
         let (mut theirs, mut buf_b) = (Vec::new(), Vec::new());
-        let mut next = Batch::gather(&mut set);
+        // Only sources that fetch on demand gain from a prefetch.
+        let prefetch = db.fetch_stats().is_some();
+        let mut next = Batch::gather(&mut set, prefetch);
         loop {
             let mut batch = std::mem::take(&mut next);
             // The first series that takes the first half past half the chunks.
@@ -197,7 +229,7 @@ pub(crate) fn dump(
                 }
             }
             if ra.is_ok() && !batch.last() {
-                next = Batch::gather(&mut set);
+                next = Batch::gather(&mut set, prefetch);
             }
             out.write_through(&buf_a)?;
             if sent {
