@@ -155,13 +155,14 @@ fn check_layout(dir: &Path, rows_per_group: usize) {
         assert_eq!(n, cm.row_group(g).num_rows());
         assert!(n as usize <= rows_per_group);
     }
-    let names: Vec<String> = lm
-        .file_metadata()
-        .schema_descr()
-        .columns()
-        .iter()
-        .map(|c| c.name().to_string())
-        .collect();
+    let column_names = |m: &parquet::file::metadata::FileMetaData| -> Vec<String> {
+        m.schema_descr()
+            .columns()
+            .iter()
+            .map(|c| c.name().to_string())
+            .collect()
+    };
+    let names = column_names(lm.file_metadata());
     let mut sorted = names.clone();
     sorted.sort();
     assert_eq!(names, sorted, "labels columns in name order");
@@ -169,13 +170,7 @@ fn check_layout(dir: &Path, rows_per_group: usize) {
         &names[names.len() - 2..],
         ["s_col_indexes", "s_series_hash"]
     );
-    let data: Vec<String> = cm
-        .file_metadata()
-        .schema_descr()
-        .columns()
-        .iter()
-        .map(|c| c.name().to_string())
-        .collect();
+    let data = column_names(cm.file_metadata());
     let mut sorted = data.clone();
     sorted.sort();
     assert_eq!(data, sorted, "data columns in name order");

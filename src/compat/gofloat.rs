@@ -69,7 +69,7 @@ impl<B: AsMut<[u8]>> Text<B> {
     fn extend(&mut self, bytes: &[u8]) {
         let end = self.len + bytes.len();
         if let Some(dst) = self.buf.as_mut().get_mut(self.len..end) {
-            copy_short(dst, bytes);
+            dst.copy_from_slice(bytes);
             self.len = end;
         }
     }
@@ -127,27 +127,6 @@ impl<B: AsMut<[u8]>> Text<B> {
         };
         self.len = p + written;
         true
-    }
-}
-
-/// `dst.copy_from_slice(src)` for texts of a few bytes (`dst` as long as `src`): two
-/// fixed-size moves that overlap in the middle, as `memcpy` does inside, without the call.
-#[inline]
-fn copy_short(dst: &mut [u8], src: &[u8]) {
-    fn two<const N: usize>(dst: &mut [u8], src: &[u8]) {
-        let n = src.len();
-        if let (Some(d), Some(s)) = (dst.get_mut(..N), src.get(..N)) {
-            d.copy_from_slice(s);
-        }
-        if let (Some(d), Some(s)) = (dst.get_mut(n - N..n), src.get(n - N..)) {
-            d.copy_from_slice(s);
-        }
-    }
-    match src.len() {
-        16..=32 => two::<16>(dst, src),
-        8..=15 => two::<8>(dst, src),
-        4..=7 => two::<4>(dst, src),
-        _ => dst.copy_from_slice(src),
     }
 }
 

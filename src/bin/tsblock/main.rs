@@ -632,78 +632,51 @@ fn run(cli: Cli, out: &mut Out) -> Result<(), Failure> {
                 ExportCommand::Parquet {
                     range,
                     matching,
-                    layout: ParquetLayout::ParquetCommon,
+                    layout,
                     row_group_rows,
                     data_col_duration_ms,
                     path,
                     out_dir,
                 },
         } => {
+            use tsblock::export::{parquet, parquet_common};
             let db = open(&path, mode)?;
             let (mint, maxt) = range.resolve(&db);
-            let summary = tsblock::export::parquet_common::export_parquet_common(
-                &db,
-                &matching.sets(),
-                mint,
-                maxt,
-                &out_dir,
-                &tsblock::export::parquet_common::ParquetCommonOptions {
-                    row_group_rows: row_group_rows.map_or(
-                        tsblock::export::parquet_common::schema::DEFAULT_ROW_GROUP_ROWS,
-                        |r| usize::try_from(r).unwrap_or(usize::MAX),
-                    ),
-                    data_col_duration_ms,
-                },
-            )?;
-            for f in &summary.files {
+            let sets = matching.sets();
+            let rows = |default: usize| {
+                row_group_rows.map_or(default, |r| usize::try_from(r).unwrap_or(usize::MAX))
+            };
+            let (files, said) = match layout {
+                ParquetLayout::Samples => {
+                    let opts = parquet::ParquetOptions {
+                        row_group_rows: rows(parquet::ParquetOptions::default().row_group_rows),
+                    };
+                    let s = parquet::export_samples(&db, &sets, mint, maxt, &out_dir, &opts)?;
+                    let said = format!(
+                        "{} series, {} float samples, {} histogram samples",
+                        s.series, s.float_rows, s.histogram_rows
+                    );
+                    (s.files, said)
+                }
+                ParquetLayout::ParquetCommon => {
+                    let opts = parquet_common::ParquetCommonOptions {
+                        row_group_rows: rows(parquet_common::schema::DEFAULT_ROW_GROUP_ROWS),
+                        data_col_duration_ms,
+                    };
+                    let s = parquet_common::export_parquet_common(
+                        &db, &sets, mint, maxt, &out_dir, &opts,
+                    )?;
+                    let said = format!(
+                        "{} series, {} samples in {} chunks, {} row groups, minT {} maxT {}",
+                        s.series, s.samples, s.chunks, s.row_groups, s.time_range.0, s.time_range.1
+                    );
+                    (s.files, said)
+                }
+            };
+            for f in &files {
                 writeln!(out, "{}", f.display())?;
             }
-            eprintln!(
-                "tsblock: {} series, {} samples in {} chunks, {} row groups, minT {} maxT {}",
-                summary.series,
-                summary.samples,
-                summary.chunks,
-                summary.row_groups,
-                summary.time_range.0,
-                summary.time_range.1
-            );
-            report(&db);
-        }
-        #[cfg(feature = "parquet")]
-        Command::Export {
-            format:
-                ExportCommand::Parquet {
-                    range,
-                    matching,
-                    layout: ParquetLayout::Samples,
-                    row_group_rows,
-                    path,
-                    out_dir,
-                    ..
-                },
-        } => {
-            let db = open(&path, mode)?;
-            let (mint, maxt) = range.resolve(&db);
-            let summary = tsblock::export::parquet::export_samples(
-                &db,
-                &matching.sets(),
-                mint,
-                maxt,
-                &out_dir,
-                &tsblock::export::parquet::ParquetOptions {
-                    row_group_rows: row_group_rows.map_or(
-                        tsblock::export::parquet::ParquetOptions::default().row_group_rows,
-                        |r| usize::try_from(r).unwrap_or(usize::MAX),
-                    ),
-                },
-            )?;
-            for f in &summary.files {
-                writeln!(out, "{}", f.display())?;
-            }
-            eprintln!(
-                "tsblock: {} series, {} float samples, {} histogram samples",
-                summary.series, summary.float_rows, summary.histogram_rows
-            );
+            eprintln!("tsblock: {said}");
             report(&db);
         }
         Command::Verify { format, path } => {

@@ -84,7 +84,7 @@ fn pq_error(path: &Path) -> impl Fn(parquet::errors::ParquetError) -> Error + '_
 type Done = (Encoding, i64, i64, Vec<u8>);
 
 /// What the two histogram appenders share, for one re-encoding loop.
-trait HistApp: Sized {
+trait HistApp: Finish + Sized {
     type C: crate::histogram::Count;
     const ENCODING: Encoding;
     fn fresh() -> Self;
@@ -94,7 +94,6 @@ trait HistApp: Sized {
         h: &Histogram<Self::C>,
     ) -> std::result::Result<AppendOutcome<Self>, HistogramAppendError>;
     fn samples(&self) -> u16;
-    fn done(self) -> Vec<u8>;
 }
 
 macro_rules! hist_app {
@@ -114,9 +113,6 @@ macro_rules! hist_app {
             }
             fn samples(&self) -> u16 {
                 self.num_samples()
-            }
-            fn done(self) -> Vec<u8> {
-                self.finish()
             }
         }
     };
@@ -204,7 +200,7 @@ impl SeriesEncoder {
             }
             AppendOutcome::Cut(next) => {
                 if let Some((old, min, max)) = lane.open.replace((next, t, t)) {
-                    lane.done.push((A::ENCODING, min, max, old.done()));
+                    lane.done.push((A::ENCODING, min, max, old.finish_bytes()));
                 }
             }
         }
@@ -214,7 +210,7 @@ impl SeriesEncoder {
             .is_some_and(|o| o.0.samples() >= pc::SAMPLES_PER_CHUNK)
         {
             if let Some((app, min, max)) = lane.open.take() {
-                lane.done.push((A::ENCODING, min, max, app.done()));
+                lane.done.push((A::ENCODING, min, max, app.finish_bytes()));
             }
         }
         Ok(())
